@@ -1,0 +1,1 @@
+"""What idpack adds around Keycloak at run time: the sidecar service and the themes."""

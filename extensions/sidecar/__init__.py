@@ -1,0 +1,1 @@
+"""The sidecar: UCloud's user RPCs on top of Keycloak (`idpack sidecar`)."""

@@ -1,0 +1,3 @@
+from idpack.cli import main
+
+main()

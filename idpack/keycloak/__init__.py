@@ -1,0 +1,1 @@
+"""Everything that touches Keycloak: the server harness and the thin admin client."""

@@ -1,0 +1,44 @@
+"""Throwaway Keycloak servers for tests and benchmarks: random free ports, a generated
+admin password, a private instance folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from idpack.keycloak.distribution import prepare_distribution
+from idpack.keycloak.server import KeycloakServer, PortInUse, free_port
+from idpack.settings import HarnessSettings
+
+LOOPBACK = "127.0.0.1"
+
+
+def start_ephemeral_keycloak(
+    instance_dir: Path,
+    settings: HarnessSettings | None = None,
+    *,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] = os.environ,
+    attempts: int = 3,
+) -> KeycloakServer:
+    """A started server on fresh random ports. Another process may take a port between
+    our choosing it and Java binding it; then we choose again."""
+    settings = settings or HarnessSettings.from_env(env)
+    dist = prepare_distribution(settings, env)
+    password = secrets.token_urlsafe(24)
+    for attempt in range(1, attempts + 1):
+        server = KeycloakServer(
+            dist, instance_dir, host=LOOPBACK, http_port=free_port(LOOPBACK),
+            management_port=free_port(LOOPBACK), admin_user="admin",
+            admin_password=password, extra_args=extra_args, env=env,
+        )
+        try:
+            server.start(timeout=settings.start_timeout)
+        except PortInUse:
+            if attempt == attempts:
+                raise
+            continue
+        return server
+    raise AssertionError("unreachable")

@@ -1,0 +1,176 @@
+"""`idpack up` (`make run`): the whole local stack in the foreground until Ctrl-C.
+
+Today the stack is Keycloak on its embedded H2 database kept under `.idpack/`. Once it
+answers, `.idpack/stack.json` tells scripts and people where everything is; the file is
+removed again when the stack stops, so it never points at a stack that is gone."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.distribution import log_tail, prepare_distribution
+from idpack.keycloak.server import KeycloakServer
+from idpack.keycloak.target import KeycloakTarget
+from idpack.progress import say
+from idpack.settings import HarnessSettings, StackSettings
+
+ADMIN_USER = "admin"
+
+
+@dataclass(frozen=True)
+class StackFiles:
+    """What `idpack up` keeps under the state folder."""
+
+    state_dir: Path
+
+    @property
+    def stack_json(self) -> Path:
+        return self.state_dir / "stack.json"
+
+    @property
+    def admin_password(self) -> Path:
+        return self.state_dir / "admin-password"
+
+    @property
+    def keycloak_dir(self) -> Path:
+        return self.state_dir / "keycloak"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.state_dir / "mail"
+
+
+def admin_password(files: StackFiles) -> str:
+    """Generated on the first run and kept (mode 0600): the H2 database remembers the
+    bootstrap admin, so later runs must log in with the same password."""
+    path = files.admin_password
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(18)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(password + "\n")
+    return password
+
+
+def write_json_atomically(path: Path, document: Mapping[str, Any], mode: int = 0o600) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    temporary.replace(path)
+
+
+def stack_document(target: KeycloakTarget, files: StackFiles) -> dict[str, Any]:
+    """The keys DESIGN.md fixes. Parts of the stack that are not built yet are null."""
+    return {
+        "keycloak_url": target.url,
+        "realm": None,
+        "admin_user": target.admin_user,
+        "admin_password": target.admin_password,
+        "sidecar_url": None,
+        "portal_url": None,
+        "smtp_host": None,
+        "smtp_port": None,
+        "mail_dir": None,
+    }
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """`kill` stops the stack as cleanly as Ctrl-C does."""
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_stack(env: Mapping[str, str] = os.environ) -> int:
+    stack = StackSettings.from_env(env)
+    harness = HarnessSettings.from_env(env)
+    files = StackFiles(stack.state_dir)
+    files.state_dir.mkdir(parents=True, exist_ok=True)
+    server: KeycloakServer | None = None
+    with _sigterm_as_interrupt():
+        try:
+            existing = KeycloakTarget.from_env(env)
+            if existing is not None:
+                say(f"Using the existing Keycloak at {existing.url} (KEYCLOAK_URL).")
+                target = existing
+            else:
+                server = _start_keycloak(stack, harness, files, env)
+                target = server.target
+            KeycloakAdminClient.connect(target)
+            write_json_atomically(files.stack_json, stack_document(target, files))
+            _print_banner(target, files, server)
+            if server is None:
+                while True:
+                    time.sleep(3600)
+            code = server.wait()
+            say(f"Keycloak stopped by itself (exit {code}). The end of {server.log_path}:\n"
+                + log_tail(server.log_path))
+            return 1
+        except KeyboardInterrupt:
+            say("\nStopping the stack ...")
+            return 0
+        finally:
+            files.stack_json.unlink(missing_ok=True)
+            if server is not None:
+                server.stop()
+                say("Keycloak stopped.")
+
+
+def _start_keycloak(stack: StackSettings, harness: HarnessSettings, files: StackFiles,
+                    env: Mapping[str, str]) -> KeycloakServer:
+    dist = prepare_distribution(harness, env)
+    server = KeycloakServer(
+        dist, files.keycloak_dir, host=stack.host, http_port=stack.keycloak_port,
+        management_port=stack.management_port, admin_user=ADMIN_USER,
+        admin_password=admin_password(files), env=env,
+    )
+    server.start(timeout=harness.start_timeout)
+    return server
+
+
+def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakServer | None) -> None:
+    cwd = Path.cwd()
+
+    def shown(path: Path) -> str:
+        return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+
+    lines = ["", "idpack stack is up"]
+    if server is not None:
+        lines.append(f"  Keycloak {server.dist.version} ready in {server.startup_seconds:.1f} s "
+                     f"(Java {server.dist.jdk.version})")
+    lines += [
+        f"  Admin console:   {target.url}/admin/",
+        f"  Admin user:      {target.admin_user}",
+        "  Admin password:  " + (f"in {shown(files.admin_password)}" if server is not None
+                                 else "from KEYCLOAK_ADMIN_PASSWORD"),
+        f"  Stack file:      {shown(files.stack_json)}",
+    ]
+    if server is not None:
+        lines.append(f"  Keycloak log:    {shown(server.log_path)}")
+    lines += ["Press Ctrl-C to stop.", ""]
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()

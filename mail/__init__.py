@@ -1,0 +1,1 @@
+"""The DKIM mail relay Keycloak sends through (`idpack relay`, `idpack dkim ...`)."""

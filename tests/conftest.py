@@ -1,0 +1,64 @@
+"""Fixtures shared by every test: one real Keycloak per test session, one realm per
+test module.
+
+The server is the pinned distribution started by idpack's own harness on random free
+ports, unless KEYCLOAK_URL (with KEYCLOAK_ADMIN and KEYCLOAK_ADMIN_PASSWORD) names an
+existing one. If it cannot be had, every test that needs it errors with the reason:
+nothing is skipped."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.harness import start_ephemeral_keycloak
+from idpack.keycloak.target import KeycloakTarget
+
+TESTS = Path(__file__).parent
+MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test's folder says what it needs: tests/unit nothing, tests/integration a real
+    Keycloak, tests/e2e a browser too."""
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0]
+        if folder in MARKER_BY_FOLDER:
+            item.add_marker(MARKER_BY_FOLDER[folder])
+
+
+@pytest.fixture(scope="session")
+def keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeycloakTarget]:
+    existing = KeycloakTarget.from_env(os.environ)
+    if existing is not None:
+        KeycloakAdminClient.connect(existing)
+        yield existing
+        return
+    server = start_ephemeral_keycloak(tmp_path_factory.mktemp("keycloak"))
+    try:
+        yield server.target
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak_admin(keycloak: KeycloakTarget) -> KeycloakAdminClient:
+    return KeycloakAdminClient.connect(keycloak)
+
+
+@pytest.fixture(scope="module")
+def realm(keycloak_admin: KeycloakAdminClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A realm of the test module's own, removed afterwards, so modules never see each
+    other's users or settings."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    name = f"t-{module.replace('_', '-')}-{secrets.token_hex(3)}"
+    keycloak_admin.create_realm({"realm": name, "enabled": True})
+    try:
+        yield name
+    finally:
+        keycloak_admin.delete_realm(name)

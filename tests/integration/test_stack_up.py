@@ -1,0 +1,86 @@
+"""`idpack up`, the command behind `make run`, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.server import free_port
+from idpack.keycloak.target import KeycloakTarget
+from tests.processes import processes_mentioning
+
+
+def start_up(state: Path, port: int, management_port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"KEYCLOAK_URL", "KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD"}}
+    env |= {"IDPACK_HOME": str(state), "IDPACK_KEYCLOAK_PORT": str(port),
+            "IDPACK_KEYCLOAK_MANAGEMENT_PORT": str(management_port)}
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "idpack", "up"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for_stack(process: subprocess.Popen[bytes], stack_json: Path, log: Path) -> dict[str, str]:
+    deadline = time.monotonic() + 300
+    while not stack_json.exists():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.5)
+    document: dict[str, str] = json.loads(stack_json.read_text())
+    return document
+
+
+def interrupt(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    return process.wait(timeout=60)
+
+
+def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    state = tmp_path / ".idpack"
+    port, management_port = free_port(), free_port()
+    log = tmp_path / "up.log"
+
+    process = start_up(state, port, management_port, log)
+    try:
+        stack = wait_for_stack(process, state / "stack.json", log)
+
+        assert stack["keycloak_url"] == f"http://127.0.0.1:{port}"
+        assert stack["admin_user"] == "admin"
+        password = (state / "admin-password").read_text().strip()
+        assert stack["admin_password"] == password
+        assert stat.S_IMODE((state / "admin-password").stat().st_mode) == 0o600
+        console = requests.get(f"{stack['keycloak_url']}/admin/master/console/", timeout=10)
+        assert console.status_code == 200
+        assert "Keycloak" in console.text
+        target = KeycloakTarget(stack["keycloak_url"], stack["admin_user"], password)
+        assert "master" in KeycloakAdminClient.connect(target).realm_names()
+        assert (state / "keycloak" / "data" / "h2").is_dir()  # the database stays in .idpack
+        banner = log.read_text()
+        assert f"Admin console:   http://127.0.0.1:{port}/admin/" in banner
+        assert password not in banner
+        assert processes_mentioning(str(state))
+    finally:
+        code = interrupt(process)
+
+    assert code == 0
+    assert not (state / "stack.json").exists()
+    assert processes_mentioning(str(state)) == []
+
+    # A second run finds the same database, so the same generated admin works again.
+    process = start_up(state, port, management_port, log)
+    try:
+        again = wait_for_stack(process, state / "stack.json", log)
+        assert again["admin_password"] == password
+        KeycloakAdminClient.connect(target)
+    finally:
+        assert interrupt(process) == 0
+    assert processes_mentioning(str(state)) == []
