@@ -93,16 +93,21 @@ def stack_document(target: KeycloakTarget, files: StackFiles) -> dict[str, Any]:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """`kill` stops the stack as cleanly as Ctrl-C does."""
+def _stop_signals_as_interrupt() -> Iterator[None]:
+    """Ctrl-C, `kill` and a closed terminal all stop the stack the same clean way.
+
+    SIGINT is set explicitly because a shell without job control starts background
+    commands with SIGINT ignored, and Python then never raises KeyboardInterrupt."""
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, interrupt) for s in stop_signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def run_stack(env: Mapping[str, str] = os.environ) -> int:
@@ -111,7 +116,7 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
     files = StackFiles(stack.state_dir)
     files.state_dir.mkdir(parents=True, exist_ok=True)
     server: KeycloakServer | None = None
-    with _sigterm_as_interrupt():
+    with _stop_signals_as_interrupt():
         try:
             existing = KeycloakTarget.from_env(env)
             if existing is not None:

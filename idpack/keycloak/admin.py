@@ -12,7 +12,6 @@ from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 from keycloak.exceptions import (
     KeycloakAuthenticationError,
     KeycloakConnectionError,
-    KeycloakError,
 )
 
 from idpack.errors import IdpackError

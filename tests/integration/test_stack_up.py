@@ -25,8 +25,11 @@ def start_up(state: Path, port: int, management_port: int, log: Path) -> subproc
     env |= {"IDPACK_HOME": str(state), "IDPACK_KEYCLOAK_PORT": str(port),
             "IDPACK_KEYCLOAK_MANAGEMENT_PORT": str(management_port)}
     with log.open("wb") as out:
+        # Started as a shell starts a background job, with SIGINT ignored: Ctrl-C handling
+        # must not depend on what idpack inherited.
         return subprocess.Popen([sys.executable, "-m", "idpack", "up"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
 def wait_for_stack(process: subprocess.Popen[bytes], stack_json: Path, log: Path) -> dict[str, str]:
