@@ -1,92 +1,152 @@
 """The thin admin client: the only place that talks to Keycloak's Admin REST API.
 
-It wraps python-keycloak's KeycloakAdmin, grouped by what idpack needs, and turns
-connection and authentication failures into messages a user can act on."""
+It logs in to the master realm through `admin-cli` (password grant), keeps the token
+fresh, and turns connection and authentication failures into messages a user can act
+on. It is built directly on requests rather than python-keycloak: that library costs
+about half a second of imports on every `idpack` command, which alone would break the
+one-second budget of a no-op `idpack realm plan`, and idpack needs only its transport."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Self, TypeVar
+import json
+import time
+from typing import TYPE_CHECKING, Any, Self
 
-from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
-from keycloak.exceptions import (
-    KeycloakAuthenticationError,
-    KeycloakConnectionError,
-)
+import requests
 
 from idpack.errors import IdpackError
 from idpack.keycloak.target import KeycloakTarget
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from idpack.keycloak.realm_admin import RealmAdmin
+
+ADMIN_LOGIN_PATH = "/realms/master/protocol/openid-connect/token"
+REFRESH_MARGIN = 15.0  # seconds before expiry at which a token is renewed
 
 
 class KeycloakUnavailable(IdpackError):
     """Keycloak did not answer, or refused our admin credentials."""
 
 
+class KeycloakRequestError(IdpackError):
+    """Keycloak answered an Admin API request with an error."""
+
+    def __init__(self, method: str, path: str, status: int, body: str) -> None:
+        self.method, self.path, self.status = method, path, status
+        try:
+            detail = json.loads(body)
+            reason = (detail.get("errorMessage") or detail.get("error_description")
+                      or detail.get("error") or body) if isinstance(detail, dict) else body
+        except ValueError:
+            reason = body
+        self.reason = str(reason).strip()[:500]
+        super().__init__(f"Keycloak refused {method} {path}: HTTP {status} {self.reason}")
+
+
 class KeycloakAdminClient:
-    def __init__(self, target: KeycloakTarget, timeout: int = 10) -> None:
+    def __init__(self, target: KeycloakTarget, timeout: float = 10.0) -> None:
         self.target = target
-        self._connection = KeycloakOpenIDConnection(
-            server_url=target.url,
-            username=target.admin_user,
-            password=target.admin_password,
-            realm_name="master",
-            user_realm_name="master",
-            client_id="admin-cli",
-            timeout=timeout,
-            max_retries=0,
-        )
-        self._admin = KeycloakAdmin(connection=self._connection)
+        self.timeout = timeout
+        self.requests_made = 0
+        self._session = requests.Session()
+        self._session.hooks["response"].append(self._count)
+        self._token: str | None = None
+        self._token_expires = 0.0
 
     @classmethod
-    def connect(cls, target: KeycloakTarget, timeout: int = 10) -> Self:
+    def connect(cls, target: KeycloakTarget, timeout: float = 10.0) -> Self:
         """A client that has already obtained an admin token, so a wrong URL or
         password fails here, at once, with a clear message."""
         client = cls(target, timeout=timeout)
         client.access_token()
         return client
 
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.requests_made += 1
+
     def access_token(self) -> str:
-        self._call(self._connection.get_token)
-        token = self._connection.token
-        if not token:
-            raise KeycloakUnavailable(f"Keycloak at {self.target.url} gave no admin token")
-        return str(token["access_token"])
+        if self._token is None or time.monotonic() > self._token_expires - REFRESH_MARGIN:
+            self._log_in()
+        assert self._token is not None
+        return self._token
+
+    def _log_in(self) -> None:
+        response = self._http("POST", ADMIN_LOGIN_PATH, data={
+            "grant_type": "password", "client_id": "admin-cli",
+            "username": self.target.admin_user, "password": self.target.admin_password,
+        })
+        if response.status_code in (400, 401):
+            raise KeycloakUnavailable(
+                f"Keycloak at {self.target.url} refused the admin login of "
+                f"{self.target.admin_user!r}: check KEYCLOAK_ADMIN and KEYCLOAK_ADMIN_PASSWORD.")
+        if response.status_code != 200:
+            raise KeycloakUnavailable(
+                f"Keycloak at {self.target.url} answered the admin login with HTTP "
+                f"{response.status_code}; is KEYCLOAK_URL the server's base URL?")
+        token = response.json()
+        self._token = str(token["access_token"])
+        self._token_expires = time.monotonic() + float(token.get("expires_in", 60))
+
+    def _http(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._session.request(method, self.target.url + path,
+                                         timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise KeycloakUnavailable(
+                f"Keycloak at {self.target.url} is not reachable ({_reason(exc)}). "
+                "Is it running, and is KEYCLOAK_URL right?") from exc
+
+    def send(self, method: str, path: str, body: Any = None,
+             params: dict[str, Any] | None = None) -> Any:
+        """One Admin API request, e.g. send("GET", "/admin/realms/x/clients"): the
+        decoded JSON body (None when empty); KeycloakRequestError on any 4xx/5xx."""
+        return self._request(method, path, json=body, params=params)
+
+    def upload(self, path: str, fields: dict[str, str], file_field: str, file_name: str,
+               content: bytes) -> Any:
+        """A multipart POST, for the endpoints that take a file."""
+        return self._request("POST", path, data=fields, files={file_field: (file_name, content)})
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._authorized(method, path, **kwargs)
+        if response.status_code == 401:  # the token was revoked or the server restarted
+            self._token = None
+            response = self._authorized(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise KeycloakRequestError(method, path, response.status_code, response.text)
+        if not response.content:
+            return None
+        if "json" in response.headers.get("Content-Type", ""):
+            return response.json()
+        return response.text
+
+    def _authorized(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.access_token()}"}
+        return self._http(method, path, headers=headers, **kwargs)
 
     # Realms
 
+    def realm(self, name: str) -> RealmAdmin:
+        """The Admin API of one realm."""
+        from idpack.keycloak.realm_admin import RealmAdmin
+
+        return RealmAdmin(self, name)
+
     def realm_names(self) -> list[str]:
-        return [r["realm"] for r in self._call(self._admin.get_realms)]
+        return [r["realm"] for r in self.send("GET", "/admin/realms")]
 
     def create_realm(self, representation: dict[str, Any]) -> None:
-        self._call(lambda: self._admin.create_realm(payload=representation, skip_exists=False))
+        self.send("POST", "/admin/realms", representation)
 
     def get_realm(self, name: str) -> dict[str, Any]:
-        realm: dict[str, Any] = self._call(lambda: self._admin.get_realm(name))
-        return realm
+        return self.realm(name).get()
 
     def delete_realm(self, name: str) -> None:
-        self._call(lambda: self._admin.delete_realm(name))
-
-    def _call(self, request: Callable[[], T]) -> T:
-        try:
-            return request()
-        except KeycloakConnectionError as exc:
-            raise KeycloakUnavailable(
-                f"Keycloak at {self.target.url} is not reachable ({_reason(exc)}). "
-                "Is it running, and is KEYCLOAK_URL right?"
-            ) from exc
-        except KeycloakAuthenticationError as exc:
-            raise KeycloakUnavailable(
-                f"Keycloak at {self.target.url} refused the admin login of "
-                f"{self.target.admin_user!r}: check KEYCLOAK_ADMIN and KEYCLOAK_ADMIN_PASSWORD."
-            ) from exc
+        self.realm(name).delete()
 
 
 def _reason(exc: BaseException) -> str:
-    """The root cause in a few words: python-keycloak says only "Can't connect to
-    server" and keeps the socket's reason in the exceptions it chained."""
+    """The root cause in a few words, from the chain of exceptions requests raised."""
     texts = []
     link: BaseException | None = exc
     while link is not None:

@@ -1,0 +1,193 @@
+"""The Admin REST API of one realm, as realm-as-code and the sidecar use it.
+
+Every Keycloak URL idpack needs is spelled here (paths as in Keycloak's Admin REST API
+reference), so no other module builds one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from idpack.keycloak.admin import KeycloakRequestError
+
+if TYPE_CHECKING:
+    from idpack.keycloak.admin import KeycloakAdminClient
+
+Json = dict[str, Any]
+
+
+def _q(part: str) -> str:
+    return quote(part, safe="")
+
+
+class RealmAdmin:
+    def __init__(self, client: KeycloakAdminClient, realm: str) -> None:
+        self.client = client
+        self.name = realm
+        self.base = f"/admin/realms/{_q(realm)}"
+
+    def _send(self, method: str, path: str = "", body: Any = None,
+              params: dict[str, Any] | None = None) -> Any:
+        return self.client.send(method, self.base + path, body, params)
+
+    # The realm itself
+
+    def get(self) -> Json:
+        realm: Json = self._send("GET")
+        return realm
+
+    def exists(self) -> bool:
+        try:
+            self._send("GET")
+        except KeycloakRequestError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def create(self, representation: Json) -> None:
+        self.client.send("POST", "/admin/realms", {**representation, "realm": self.name})
+
+    def update(self, representation: Json) -> None:
+        """PUT of a partial representation: Keycloak changes only the fields sent."""
+        self._send("PUT", "", representation)
+
+    def delete(self) -> None:
+        self._send("DELETE")
+
+    def export(self) -> Json:
+        """Settings, clients, roles, identity providers with their mappers and required
+        actions in one request (secrets masked): the whole live state a plan compares."""
+        exported: Json = self._send("POST", "/partial-export",
+                                    params={"exportClients": "true",
+                                            "exportGroupsAndRoles": "true"})
+        return exported
+
+    # User profile
+
+    def user_profile(self) -> Json:
+        profile: Json = self._send("GET", "/users/profile")
+        return profile
+
+    def put_user_profile(self, document: Json) -> None:
+        self._send("PUT", "/users/profile", document)
+
+    # Required actions
+
+    def required_actions(self) -> list[Json]:
+        actions: list[Json] = self._send("GET", "/authentication/required-actions")
+        return actions
+
+    def update_required_action(self, alias: str, representation: Json) -> None:
+        self._send("PUT", f"/authentication/required-actions/{_q(alias)}", representation)
+
+    def set_required_action_config(self, alias: str, config: dict[str, str]) -> None:
+        self._send("PUT", f"/authentication/required-actions/{_q(alias)}/config",
+                   {"config": config})
+
+    # Realm roles
+
+    def create_role(self, representation: Json) -> None:
+        self._send("POST", "/roles", representation)
+
+    def update_role(self, name: str, representation: Json) -> None:
+        self._send("PUT", f"/roles/{_q(name)}", representation)
+
+    def delete_role(self, name: str) -> None:
+        self._send("DELETE", f"/roles/{_q(name)}")
+
+    def role(self, name: str) -> Json:
+        role: Json = self._send("GET", f"/roles/{_q(name)}")
+        return role
+
+    def role_composites(self, role_id: str) -> list[Json]:
+        composites: list[Json] = self.client.send(
+            "GET", f"{self.base}/roles-by-id/{_q(role_id)}/composites")
+        return composites
+
+    def add_composites(self, role_id: str, roles: list[Json]) -> None:
+        self.client.send("POST", f"{self.base}/roles-by-id/{_q(role_id)}/composites", roles)
+
+    def remove_composites(self, role_id: str, roles: list[Json]) -> None:
+        self.client.send("DELETE", f"{self.base}/roles-by-id/{_q(role_id)}/composites", roles)
+
+    # Clients
+
+    def create_client(self, representation: Json) -> None:
+        self._send("POST", "/clients", representation)
+
+    def client_by_client_id(self, client_id: str) -> Json | None:
+        found: list[Json] = self._send("GET", "/clients", params={"clientId": client_id})
+        return found[0] if found else None
+
+    def update_client(self, uuid: str, representation: Json) -> None:
+        self._send("PUT", f"/clients/{_q(uuid)}", representation)
+
+    def delete_client(self, uuid: str) -> None:
+        self._send("DELETE", f"/clients/{_q(uuid)}")
+
+    def client_roles(self, uuid: str) -> list[Json]:
+        roles: list[Json] = self._send("GET", f"/clients/{_q(uuid)}/roles")
+        return roles
+
+    def service_account_user(self, uuid: str) -> Json:
+        user: Json = self._send("GET", f"/clients/{_q(uuid)}/service-account-user")
+        return user
+
+    # Users' role mappings
+
+    def role_mappings(self, user_id: str) -> Json:
+        mappings: Json = self._send("GET", f"/users/{_q(user_id)}/role-mappings")
+        return mappings
+
+    def add_realm_role_mappings(self, user_id: str, roles: list[Json]) -> None:
+        self._send("POST", f"/users/{_q(user_id)}/role-mappings/realm", roles)
+
+    def remove_realm_role_mappings(self, user_id: str, roles: list[Json]) -> None:
+        self._send("DELETE", f"/users/{_q(user_id)}/role-mappings/realm", roles)
+
+    def add_client_role_mappings(self, user_id: str, client_uuid: str,
+                                 roles: list[Json]) -> None:
+        self._send("POST", f"/users/{_q(user_id)}/role-mappings/clients/{_q(client_uuid)}",
+                   roles)
+
+    def remove_client_role_mappings(self, user_id: str, client_uuid: str,
+                                    roles: list[Json]) -> None:
+        self._send("DELETE", f"/users/{_q(user_id)}/role-mappings/clients/{_q(client_uuid)}",
+                   roles)
+
+    # Identity providers and their mappers
+
+    def create_identity_provider(self, representation: Json) -> None:
+        self._send("POST", "/identity-provider/instances", representation)
+
+    def update_identity_provider(self, alias: str, representation: Json) -> None:
+        self._send("PUT", f"/identity-provider/instances/{_q(alias)}", representation)
+
+    def delete_identity_provider(self, alias: str) -> None:
+        self._send("DELETE", f"/identity-provider/instances/{_q(alias)}")
+
+    def import_identity_provider_config(self, provider_id: str, *, from_url: str) -> dict[str, str]:
+        """Keycloak's own parse of SAML or OIDC metadata, as an IdP config map."""
+        config: dict[str, str] = self._send("POST", "/identity-provider/import-config",
+                                            {"providerId": provider_id, "fromUrl": from_url})
+        return config
+
+    def import_identity_provider_metadata(self, provider_id: str, name: str,
+                                          content: bytes) -> dict[str, str]:
+        config: dict[str, str] = self.client.upload(
+            f"{self.base}/identity-provider/import-config", {"providerId": provider_id},
+            "file", name, content)
+        return config
+
+    def create_identity_provider_mapper(self, alias: str, representation: Json) -> None:
+        self._send("POST", f"/identity-provider/instances/{_q(alias)}/mappers", representation)
+
+    def update_identity_provider_mapper(self, alias: str, mapper_id: str,
+                                        representation: Json) -> None:
+        self._send("PUT", f"/identity-provider/instances/{_q(alias)}/mappers/{_q(mapper_id)}",
+                   representation)
+
+    def delete_identity_provider_mapper(self, alias: str, mapper_id: str) -> None:
+        self._send("DELETE",
+                   f"/identity-provider/instances/{_q(alias)}/mappers/{_q(mapper_id)}")
