@@ -10,7 +10,9 @@ import click
 from idpack import __version__
 from idpack.errors import IdpackError
 from idpack.keycloak.distribution import prepare_distribution
+from idpack.realm_cli import realm
 from idpack.settings import HarnessSettings
+from provisioning.source import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,9 +64,28 @@ def fetch() -> None:
                f"at {dist.jdk.home})")
 
 
+cli.add_command(realm)
+
+
 def main() -> None:
+    """Exit codes: 0 done (or in sync), 1 error of any kind, 2 changes pending (plan).
+    Click's own usage errors would exit 2 too, so they are mapped to 1."""
     try:
-        cli(standalone_mode=True)
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"idpack: error: {len(exc.problems)} problem(s):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
     except IdpackError as exc:
         click.echo(f"idpack: error: {exc}", err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

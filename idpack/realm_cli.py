@@ -1,0 +1,139 @@
+"""`idpack realm validate|plan|apply|export`: the realm as code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from idpack.errors import IdpackError
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.realm_admin import RealmAdmin
+from idpack.keycloak.target import KeycloakTarget
+from idpack.progress import say
+from idpack.settings import StackSettings
+from provisioning.config import LoadedConfig, load_config
+from provisioning.engine import apply_plan, plan_realm
+
+DEFAULT_FILE = Path("realm-config/mikrocloud.yaml")
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+file_option = click.option(
+    "-f", "--file", "files", multiple=True, type=click.Path(path_type=Path),
+    help=f"Realm file (default {DEFAULT_FILE}); more -f files merge over it in order.")
+env_option = click.option(
+    "-e", "--env", "environment", metavar="NAME",
+    help="Merge environments/NAME.yaml (beside the realm file) over it, e.g. --env dev.")
+realm_option = click.option(
+    "--realm", metavar="NAME", help="Apply the file to a realm of this name instead.")
+prune_option = click.option(
+    "--prune", is_flag=True,
+    help="Delete what is in Keycloak but not in the file, for every prunable kind "
+         "(roles, clients, identityProviders, identityProviderMappers, "
+         "userProfileAttributes). Without it only the kinds listed under prune: are.")
+
+
+def _paths(files: tuple[Path, ...], environment: str | None) -> list[Path]:
+    paths = list(files) or [DEFAULT_FILE]
+    if environment:
+        overlay = paths[0].parent / "environments" / f"{environment}.yaml"
+        if not overlay.is_file():
+            raise IdpackError(f"{overlay}: no such environment overlay")
+        paths.append(overlay)
+    return paths
+
+
+def _load(files: tuple[Path, ...], environment: str | None, realm: str | None) -> tuple[
+        LoadedConfig, list[Path]]:
+    paths = _paths(files, environment)
+    return load_config(paths, os.environ, realm=realm), paths
+
+
+def _realm_api(realm: str) -> RealmAdmin:
+    state = StackSettings.from_env(os.environ).state_dir
+    target = KeycloakTarget.from_env_or_stack(os.environ, state / "stack.json")
+    return KeycloakAdminClient.connect(target).realm(realm)
+
+
+def _colour(no_colour: bool) -> bool:
+    return not no_colour and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+@click.group()
+def realm() -> None:
+    """The realm as code: validate, plan, apply, export.
+
+    \b
+    The realm lives in realm-config/mikrocloud.yaml; overlays in
+    realm-config/environments/ merge over it. Secrets are references,
+    ${env:NAME} or ${file:PATH}, never values. Typical use:
+      idpack realm validate
+      idpack realm plan            # exit 0 in sync, 2 changes pending, 1 error
+      idpack realm apply           # shows the plan, asks, applies
+      idpack realm apply --auto-approve --env dev     # in CI
+    """
+
+
+@realm.command()
+@file_option
+@env_option
+def validate(files: tuple[Path, ...], environment: str | None) -> None:
+    """Check the files against the schema without contacting Keycloak."""
+    loaded, paths = _load(files, environment, None)
+    config = loaded.config
+    click.echo(f"{', '.join(map(str, paths))}: valid realm {config.realm} "
+               f"({len(config.clients)} clients, {len(config.roles)} roles, "
+               f"{len(config.identityProviders)} identity providers)")
+
+
+@realm.command()
+@file_option
+@env_option
+@realm_option
+@prune_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--no-color", "no_colour", is_flag=True, help="No colour, even on a terminal.")
+def plan(files: tuple[Path, ...], environment: str | None, realm: str | None, prune: bool,
+         as_json: bool, no_colour: bool) -> int:
+    """Show what apply would change, field by field, without changing anything.
+
+    Exit code 0 when Keycloak matches the files, 2 when changes are pending, 1 on
+    error: `idpack realm plan || alert` detects drift in CI.
+    """
+    loaded, paths = _load(files, environment, realm)
+    api = _realm_api(loaded.config.realm)
+    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
+    click.echo(result.as_json() if as_json else result.render(colour=_colour(no_colour)))
+    return EXIT_IN_SYNC if result.empty else EXIT_CHANGES
+
+
+@realm.command()
+@file_option
+@env_option
+@realm_option
+@prune_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--no-color", "no_colour", is_flag=True, help="No colour, even on a terminal.")
+def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, prune: bool,
+          auto_approve: bool, no_colour: bool) -> int:
+    """Plan, show the plan, ask, then make Keycloak match the files.
+
+    Safe to interrupt and re-run: each run plans from what Keycloak holds now.
+    """
+    loaded, paths = _load(files, environment, realm)
+    api = _realm_api(loaded.config.realm)
+    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
+    click.echo(result.render(colour=_colour(no_colour)))
+    if result.empty:
+        return EXIT_IN_SYNC
+    if not auto_approve:
+        if not sys.stdin.isatty():
+            raise IdpackError("apply needs a confirmation and there is no terminal to ask: "
+                              "review the plan and pass --auto-approve")
+        click.confirm("Apply these changes?", abort=True)
+    seconds = apply_plan(api, result, say)
+    say(f"Applied {len(result.changes)} changes to realm {result.realm} in {seconds:.1f} s.")
+    return EXIT_IN_SYNC
+

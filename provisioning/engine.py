@@ -1,0 +1,77 @@
+"""Plan and apply: read the live realm once, ask each kind for its changes in
+registry order, and execute a plan change by change."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from idpack.keycloak.admin import KeycloakRequestError
+from idpack.keycloak.realm_admin import RealmAdmin
+from provisioning.kinds import BY_NAME, KINDS
+from provisioning.kinds.base import PlanContext
+from provisioning.live import read_live
+from provisioning.plan import SYMBOL, Plan
+from provisioning.schema import RealmConfig
+from provisioning.source import ConfigError
+
+PRUNABLE = ("roles", "clients", "identityProviders", "identityProviderMappers",
+            "userProfileAttributes")
+
+
+class ApplyError(ConfigError):
+    pass
+
+
+def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
+               prune_all: bool = False) -> Plan:
+    service_accounts = [cid for cid, c in config.clients.items() if c.serviceAccountRoles]
+    live = read_live(api, service_accounts)
+    prune = frozenset(PRUNABLE) if prune_all else frozenset(config.prune)
+    # Keycloak parses metadata in a realm's context; a realm this plan creates has
+    # none yet, so the master realm parses for it.
+    parser = api if live.exists else api.client.realm("master")
+    ctx = PlanContext(config=config, live=live, prune=prune,
+                      imported_metadata=_saml_metadata(parser, config, base_dir))
+    changes = []
+    for kind in KINDS:
+        try:
+            changes += kind.plan(ctx)
+        except ValueError as exc:
+            raise ConfigError([f"{kind.name}: {exc}"]) from None
+    return Plan(config.realm, tuple(changes))
+
+
+def _saml_metadata(api: RealmAdmin, config: RealmConfig,
+                   base_dir: Path) -> dict[str, dict[str, str]]:
+    """Keycloak's own reading of each declared metadata document (one request each)."""
+    imported = {}
+    for alias, idp in config.identityProviders.items():
+        metadata = idp.metadata
+        if metadata is None:
+            continue
+        if metadata.url is not None:
+            imported[alias] = api.import_identity_provider_config(idp.providerId,
+                                                                  from_url=metadata.url)
+        elif metadata.file is not None:
+            path = metadata.file if metadata.file.is_absolute() else base_dir / metadata.file
+            imported[alias] = api.import_identity_provider_metadata(
+                idp.providerId, path.name, path.read_bytes())
+    return {alias: {k: str(v) for k, v in config.items()} for alias, config in imported.items()}
+
+
+def apply_plan(api: RealmAdmin, plan: Plan, report: Callable[[str], None]) -> float:
+    """Execute every change in order; the seconds it took. A failure names the change
+    it stopped at; what was applied before it stays, and re-running converges."""
+    started = time.monotonic()
+    total = len(plan.changes)
+    for index, change in enumerate(plan.changes, 1):
+        report(f"[{index}/{total}] {SYMBOL[change.action]} {change.title}")
+        try:
+            BY_NAME[change.kind].apply(api, change)
+        except (KeycloakRequestError, ValueError) as exc:
+            raise ApplyError([f"apply stopped at {change.action} {change.title}: {exc}",
+                              f"{index - 1} of {total} changes were applied; fix the cause "
+                              "and run apply again to finish."]) from None
+    return time.monotonic() - started

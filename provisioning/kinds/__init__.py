@@ -1,0 +1,37 @@
+"""The resource kinds, in the order apply runs them: the realm before what lives in
+it, roles before what grants them, identity providers before their mappers. Adding a
+kind is adding its module and one line here."""
+
+from __future__ import annotations
+
+from provisioning.kinds.base import ResourceKind
+from provisioning.kinds.clients import ClientsKind
+from provisioning.kinds.default_roles import DefaultRolesKind
+from provisioning.kinds.events import EventsKind
+from provisioning.kinds.identity_providers import (
+    IdentityProviderMappersKind,
+    IdentityProvidersKind,
+)
+from provisioning.kinds.realm_settings import RealmSettingsKind
+from provisioning.kinds.required_actions import RequiredActionsKind
+from provisioning.kinds.roles import RolesKind
+from provisioning.kinds.service_accounts import ServiceAccountRolesKind
+from provisioning.kinds.smtp import SmtpKind
+from provisioning.kinds.user_profile import UserProfileKind
+
+KINDS: tuple[ResourceKind, ...] = (
+    RealmSettingsKind(),
+    SmtpKind(),
+    EventsKind(),
+    RequiredActionsKind(),
+    RolesKind(),
+    DefaultRolesKind(),
+    UserProfileKind(),
+    ClientsKind(),
+    ServiceAccountRolesKind(),
+    IdentityProvidersKind(),
+    IdentityProviderMappersKind(),
+)
+
+_USER_PROFILE = next(k for k in KINDS if isinstance(k, UserProfileKind))
+BY_NAME: dict[str, ResourceKind] = {k.name: k for k in KINDS} | {"user profile": _USER_PROFILE}

@@ -1,0 +1,75 @@
+"""The roles a client's service account holds: exactly the declared realm roles and,
+per client, exactly the declared client roles (the realm's default role stays)."""
+
+from __future__ import annotations
+
+from idpack.keycloak.realm_admin import RealmAdmin
+from provisioning.kinds.base import PlanContext
+from provisioning.plan import Change, FieldChange
+
+
+class ServiceAccountRolesKind:
+    name = "service account roles"
+
+    def plan(self, ctx: PlanContext) -> list[Change]:
+        changes = []
+        default_role = f"default-roles-{ctx.config.realm}"
+        for client_id, client in ctx.config.clients.items():
+            wanted = client.serviceAccountRoles
+            if wanted is None:
+                continue
+            live = ctx.live.service_accounts.get(client_id)
+            have_realm = set(live.realm_roles) - {default_role} if live else set()
+            fields = []
+            if have_realm != set(wanted.realm):
+                fields.append(FieldChange("realm", sorted(have_realm) or None,
+                                          sorted(wanted.realm)))
+            have_clients = dict(live.client_roles) if live else {}
+            for owner in sorted(set(wanted.clients) | set(have_clients)):
+                want = set(wanted.clients.get(owner, []))
+                have = set(have_clients.get(owner, set()))
+                if want != have:
+                    fields.append(FieldChange(f"clients.{owner}", sorted(have) or None,
+                                              sorted(want) or None))
+            if fields:
+                changes.append(Change(self.name, client_id, "create" if live is None
+                                      else "update", tuple(fields),
+                                      payload={"realm": sorted(wanted.realm),
+                                               "clients": {k: sorted(v) for k, v
+                                                           in wanted.clients.items()}}))
+        return changes
+
+    def apply(self, api: RealmAdmin, change: Change) -> None:
+        client = api.client_by_client_id(change.name)
+        if client is None:
+            raise ValueError(f"client {change.name} does not exist")
+        user_id = api.service_account_user(client["id"])["id"]
+        mappings = api.role_mappings(user_id)
+        default_role = f"default-roles-{api.name}"
+        have_realm = {r["name"]: r for r in mappings.get("realmMappings", [])}
+        want_realm = set(change.payload["realm"])
+        add = [api.role(n) for n in sorted(want_realm - set(have_realm))]
+        remove = [r for n, r in have_realm.items() if n not in want_realm and n != default_role]
+        if add:
+            api.add_realm_role_mappings(user_id, add)
+        if remove:
+            api.remove_realm_role_mappings(user_id, remove)
+        have_clients = mappings.get("clientMappings") or {}
+        for owner in set(change.payload["clients"]) | set(have_clients):
+            want = set(change.payload["clients"].get(owner, []))
+            have = {r["name"]: r for r in (have_clients.get(owner) or {}).get("mappings", [])}
+            if want == set(have):
+                continue
+            owner_client = api.client_by_client_id(owner)
+            if owner_client is None:
+                raise ValueError(f"client {owner} (owner of roles {sorted(want)}) does not exist")
+            available = {r["name"]: r for r in api.client_roles(owner_client["id"])}
+            missing = want - set(available)
+            if missing:
+                raise ValueError(f"client {owner} has no role {', '.join(sorted(missing))}")
+            to_add = [available[n] for n in sorted(want - set(have))]
+            to_remove = [r for n, r in have.items() if n not in want]
+            if to_add:
+                api.add_client_role_mappings(user_id, owner_client["id"], to_add)
+            if to_remove:
+                api.remove_client_role_mappings(user_id, owner_client["id"], to_remove)
