@@ -137,3 +137,30 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
     say(f"Applied {len(result.changes)} changes to realm {result.realm} in {seconds:.1f} s.")
     return EXIT_IN_SYNC
 
+
+
+@realm.command()
+@click.option("--realm", "realm_name", metavar="NAME", default="mikrocloud", show_default=True,
+              help="The realm to export.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write to this file instead of standard output.")
+def export(realm_name: str, output: Path | None) -> None:
+    """Write the live realm as a realm file (secrets as references).
+
+    \b
+    Adopt a realm made by hand, or see what drifted:
+      idpack realm export --realm mikrocloud -o realm-config/mikrocloud.yaml
+      idpack realm plan       # no changes
+    """
+    from provisioning.export import export_realm, to_yaml
+
+    api = _realm_api(realm_name)
+    try:
+        text = to_yaml(export_realm(api))
+    except ValueError as exc:
+        raise IdpackError(str(exc)) from None
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        say(f"Wrote realm {realm_name} to {output}.")

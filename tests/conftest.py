@@ -62,3 +62,15 @@ def realm(keycloak_admin: KeycloakAdminClient, request: pytest.FixtureRequest) -
         yield name
     finally:
         keycloak_admin.delete_realm(name)
+
+
+@pytest.fixture
+def fresh_realm_name(keycloak_admin: KeycloakAdminClient,
+                     request: pytest.FixtureRequest) -> Iterator[str]:
+    """A name no realm has yet; whatever the test creates under it is removed after."""
+    name = f"t-{request.node.name[:24].replace('_', '-').strip('-')}-{secrets.token_hex(3)}"
+    try:
+        yield name
+    finally:
+        if name in keycloak_admin.realm_names():
+            keycloak_admin.delete_realm(name)

@@ -1,0 +1,50 @@
+"""Shared by the realm-as-code tests: the MikroCloud file, test secrets, and the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.target import KeycloakTarget
+from provisioning.config import LoadedConfig, load_config
+from provisioning.engine import apply_plan, plan_realm
+from provisioning.plan import Plan
+
+REPO = Path(__file__).resolve().parents[3]
+MIKROCLOUD = REPO / "realm-config" / "mikrocloud.yaml"
+SECRETS = {
+    "IDPACK_SIDECAR_CLIENT_SECRET": "sidecar-secret-4f1c",
+    "IDPACK_PASSWORD_CHECK_CLIENT_SECRET": "password-check-secret-77ab",
+    "EXAMPLE_SERVICE_CLIENT_SECRET": "example-service-secret-0d2e",
+    "GOOGLE_CLIENT_ID": "google-client", "GOOGLE_CLIENT_SECRET": "google-secret-9c1a",
+    "GITHUB_CLIENT_ID": "github-client", "GITHUB_CLIENT_SECRET": "github-secret-5b7d",
+    "MICROSOFT_CLIENT_ID": "microsoft-client", "MICROSOFT_CLIENT_SECRET": "ms-secret-3e8f",
+}
+
+
+def load(realm: str, *overlays: Path, env: dict[str, str] | None = None) -> LoadedConfig:
+    return load_config([MIKROCLOUD, *overlays], env or SECRETS, realm=realm)
+
+
+def plan(admin: KeycloakAdminClient, loaded: LoadedConfig, prune_all: bool = False) -> Plan:
+    return plan_realm(admin.realm(loaded.config.realm), loaded.config,
+                      base_dir=MIKROCLOUD.parent, prune_all=prune_all)
+
+
+def apply(admin: KeycloakAdminClient, loaded: LoadedConfig, prune_all: bool = False) -> Plan:
+    result = plan(admin, loaded, prune_all)
+    apply_plan(admin.realm(loaded.config.realm), result, lambda line: None)
+    return result
+
+
+def idpack(keycloak: KeycloakTarget, *args: str, env: dict[str, str] | None = None,
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real CLI, as CI or a person runs it."""
+    full_env = {**os.environ, **SECRETS, **(env or {}), "KEYCLOAK_URL": keycloak.url,
+                "KEYCLOAK_ADMIN": keycloak.admin_user,
+                "KEYCLOAK_ADMIN_PASSWORD": keycloak.admin_password}
+    return subprocess.run([sys.executable, "-m", "idpack", *args], env=full_env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, check=False)

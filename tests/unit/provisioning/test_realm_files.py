@@ -1,0 +1,146 @@
+"""Validation of realm files: every error names file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provisioning.config import load_config
+from provisioning.source import ConfigError
+
+REPO = Path(__file__).resolve().parents[3]
+MIKROCLOUD = REPO / "realm-config" / "mikrocloud.yaml"
+SECRETS = {name: f"test-{name.lower()}" for name in (
+    "IDPACK_SIDECAR_CLIENT_SECRET", "IDPACK_PASSWORD_CHECK_CLIENT_SECRET",
+    "EXAMPLE_SERVICE_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET",
+    "MICROSOFT_CLIENT_SECRET")} | {"GOOGLE_CLIENT_ID": "g", "GITHUB_CLIENT_ID": "h",
+                                   "MICROSOFT_CLIENT_ID": "m"}
+
+
+def write(tmp_path: Path, text: str, name: str = "realm.yaml") -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def problems(paths: list[Path], env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(paths, env or {})
+    return caught.value.problems
+
+
+def test_the_mikrocloud_realm_file_is_valid() -> None:
+    config = load_config([MIKROCLOUD], SECRETS).config
+
+    assert config.realm == "mikrocloud"
+    assert config.settings.verifyEmail is True
+    assert config.identityProviders["google"].config["defaultScope"] == "openid profile email"
+    assert config.identityProviders["github"].config["defaultScope"] == "openid user email"
+    assert config.requiredActions["VERIFY_EMAIL"].config == {"emailResendCooldownSeconds": "12"}
+
+
+def test_an_unknown_field_names_file_line_path_and_the_likely_intent(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nsettings:\n  verifyEmail: true\n  registrationAlowed: true\n")
+
+    assert problems([path]) == [
+        f"{path}:4: settings.registrationAlowed: unknown field 'registrationAlowed' "
+        "(did you mean 'registrationAllowed'?)"]
+
+
+def test_a_wrong_type_deep_in_a_mapping_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nclients:\n  portal:\n    publicClient: true\n"
+                           "    redirectUris: https://not-a-list\n")
+
+    [problem] = problems([path])
+    assert problem.startswith(f"{path}:5: clients.portal.redirectUris: ")
+    assert "list" in problem
+
+
+def test_bad_references_are_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nroles:\n  USER: {}\ndefaultRoles: [USER, ADMN]\n"
+                           "clients:\n  svc:\n    serviceAccountsEnabled: true\n"
+                           "    serviceAccountRoles:\n      realm: [SERVICE]\n"
+                           "      clients: {realm-management: [view-user]}\n")
+
+    assert problems([path]) == [
+        f"{path}:4: defaultRoles[1]: role 'ADMN' is not declared under roles",
+        f"{path}:9: clients.svc.serviceAccountRoles.realm[0]: role 'SERVICE' is not "
+        "declared under roles",
+        f"{path}:10: clients.svc.serviceAccountRoles.clients.realm-management[0]: "
+        "realm-management has no role 'view-user'",
+    ]
+
+
+def test_a_literal_secret_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nclients:\n  svc:\n    secret: hunter2\n")
+
+    [problem] = problems([path])
+    assert problem.startswith(f"{path}:4: clients.svc.secret: a secret must be a reference")
+    assert "hunter2" not in problem
+
+
+def test_a_missing_secret_is_an_error_unless_its_object_is_disabled(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nidentityProviders:\n"
+                           "  on: {providerId: oidc, clientSecret: '${env:ON_SECRET}'}\n"
+                           "  off: {providerId: oidc, enabled: false,"
+                           " clientSecret: '${env:OFF_SECRET}'}\n")
+
+    assert problems([path]) == [
+        f"{path}:3: identityProviders.on.clientSecret: secret ${{env:ON_SECRET}}: "
+        "environment variable ON_SECRET is not set"]
+
+
+def test_secrets_come_from_files_and_never_show(tmp_path: Path) -> None:
+    write(tmp_path, "s3cr3t-from-file\n", "secrets/svc")
+    path = write(tmp_path, "realm: r\nclients:\n  svc: {secret: '${file:secrets/svc}'}\n")
+
+    secret = load_config([path], {}).config.clients["svc"].secret
+
+    assert secret is not None
+    assert secret.value == "s3cr3t-from-file"
+    assert "s3cr3t" not in repr(secret)
+    assert "s3cr3t" not in str(secret)
+
+
+def test_an_overlay_merges_over_the_base_and_keeps_its_own_lines(tmp_path: Path) -> None:
+    base = write(tmp_path, "realm: r\nsettings:\n  verifyEmail: true\n  displayName: Base\n")
+    overlay = write(tmp_path, "settings:\n  displayName: Dev\n  rememberMe: maybe\n",
+                    "environments/dev.yaml")
+
+    [problem] = problems([base, overlay])
+    assert problem.startswith(f"{overlay}:3: settings.rememberMe: ")
+    config = load_config([base, write(tmp_path, "settings: {displayName: Dev}\n", "d.yaml")],
+                         {}).config
+    assert (config.settings.displayName, config.settings.verifyEmail) == ("Dev", True)
+
+
+def test_env_references_fill_plain_values_with_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nsmtp:\n  host: ${env:SMTP_HOST:-127.0.0.1}\n"
+                           "  port: ${env:SMTP_PORT}\n  from: a@b.c\n")
+
+    smtp = load_config([path], {"SMTP_PORT": "2525"}).config.smtp
+
+    assert smtp is not None
+    assert (smtp.host, smtp.port) == ("127.0.0.1", 2525)
+    assert problems([path]) == [f"{path}:4: smtp.port: environment variable SMTP_PORT is not set"]
+
+
+def test_unknown_password_policies_and_duplicate_keys_are_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nsettings:\n  passwordPolicy: length(8) and upperCse(1)\n"
+                           "  verifyEmail: true\n  verifyEmail: false\n")
+
+    found = problems([path])
+    assert found == [f"{path}:5: settings.verifyEmail: appears twice in the same mapping"]
+    fixed = write(tmp_path, "realm: r\nsettings:\n  passwordPolicy: length(8) and upperCse(1)\n")
+    [problem] = problems([fixed])
+    assert problem.startswith(f"{fixed}:3: settings.passwordPolicy: unknown password policy "
+                              "'upperCse'")
+
+
+def test_broken_yaml_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, "realm: r\nsettings:\n  displayName: [unclosed\n")
+
+    [problem] = problems([path])
+    assert problem.startswith(f"{path}:4: not valid YAML")
