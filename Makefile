@@ -46,6 +46,7 @@ integration: fetch
 
 bench: fetch
 	$(BIN)/python bench/keycloak_start.py
+	$(BIN)/python bench/realm_plan.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

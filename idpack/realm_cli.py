@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from idpack.progress import say
 from idpack.settings import StackSettings
 from provisioning.config import LoadedConfig, load_config
 from provisioning.engine import apply_plan, plan_realm
+from provisioning.plan import Plan
 
 DEFAULT_FILE = Path("realm-config/mikrocloud.yaml")
 EXIT_IN_SYNC, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -104,9 +106,17 @@ def plan(files: tuple[Path, ...], environment: str | None, realm: str | None, pr
     """
     loaded, paths = _load(files, environment, realm)
     api = _realm_api(loaded.config.realm)
-    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
+    result = _timed_plan(api, loaded, paths, prune)
     click.echo(result.as_json() if as_json else result.render(colour=_colour(no_colour)))
     return EXIT_IN_SYNC if result.empty else EXIT_CHANGES
+
+
+def _timed_plan(api: RealmAdmin, loaded: LoadedConfig, paths: list[Path], prune: bool) -> Plan:
+    started, before = time.monotonic(), api.client.requests_made
+    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
+    say(f"Read realm {api.name} in {api.client.requests_made - before} requests "
+        f"({time.monotonic() - started:.2f} s).")
+    return result
 
 
 @realm.command()
@@ -124,7 +134,7 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
     """
     loaded, paths = _load(files, environment, realm)
     api = _realm_api(loaded.config.realm)
-    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
+    result = _timed_plan(api, loaded, paths, prune)
     click.echo(result.render(colour=_colour(no_colour)))
     if result.empty:
         return EXIT_IN_SYNC
@@ -133,8 +143,10 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
             raise IdpackError("apply needs a confirmation and there is no terminal to ask: "
                               "review the plan and pass --auto-approve")
         click.confirm("Apply these changes?", abort=True)
+    before = api.client.requests_made
     seconds = apply_plan(api, result, say)
-    say(f"Applied {len(result.changes)} changes to realm {result.realm} in {seconds:.1f} s.")
+    say(f"Applied {len(result.changes)} changes to realm {result.realm} in {seconds:.1f} s "
+        f"({api.client.requests_made - before} requests).")
     return EXIT_IN_SYNC
 
 

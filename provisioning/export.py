@@ -47,8 +47,7 @@ def export_realm(api: RealmAdmin) -> Json:
     document["events"] = _events(live)
     document["requiredActions"] = _required_actions(live)
     document["roles"] = _roles(live)
-    document["defaultRoles"] = sorted(
-        (live.roles.get(f"default-roles-{live.name}", {}).get("composites") or {}).get("realm", []))
+    document["defaultRoles"] = sorted(live.default_realm_roles)
     document["userProfile"] = _user_profile(live)
     document["clients"] = _clients(live)
     document["identityProviders"] = _identity_providers(live)

@@ -1,11 +1,17 @@
-"""The live realm, read with a fixed handful of requests: one partial export holds the
-settings, clients, roles, identity providers with mappers and required actions; one
-more read gives the user profile; each service account whose roles the file declares
-costs two. Nothing is read per role, per client or per identity provider."""
+"""The live realm, read with a fixed handful of requests: a partial export holds the
+settings, roles, identity providers with their mappers and required actions; one list
+gives the clients (a page holds 5,000), one read the user profile; each service
+account whose roles the file declares costs two. Nothing is read per role, per client
+or per identity provider.
+
+Measured on a realm of 500 clients and 2,000 roles: the export with clients takes 30 s
+and listing roles 2.5 s, while the export with roles but without clients takes 0.2 s
+and listing clients 0.25 s; hence this split."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -28,16 +34,23 @@ class LiveRealm:
     name: str
     exists: bool
     export: Json = field(default_factory=dict)
+    client_list: list[Json] = field(default_factory=list)
     user_profile: Json | None = None
     service_accounts: dict[str, ServiceAccount] = field(default_factory=dict)
 
     @cached_property
     def clients(self) -> dict[str, Json]:
-        return {c["clientId"]: c for c in self.export.get("clients", [])}
+        return {c["clientId"]: c for c in self.client_list}
 
     @cached_property
     def roles(self) -> dict[str, Json]:
         return {r["name"]: r for r in self.export.get("roles", {}).get("realm", [])}
+
+    @property
+    def default_realm_roles(self) -> frozenset[str]:
+        """The realm roles every new user gets (composites of default-roles-<realm>)."""
+        default = self.roles.get(f"default-roles-{self.name}") or {}
+        return frozenset((default.get("composites") or {}).get("realm", []))
 
     @cached_property
     def identity_providers(self) -> dict[str, Json]:
@@ -61,13 +74,19 @@ class LiveRealm:
 
 
 def read_live(api: RealmAdmin, service_account_clients: Iterable[str] = ()) -> LiveRealm:
-    try:
-        export = api.export()
-    except KeycloakRequestError as exc:
-        if exc.status == 404:
-            return LiveRealm(name=api.name, exists=False)
-        raise
-    live = LiveRealm(name=api.name, exists=True, export=export, user_profile=api.user_profile())
+    # The three reads are independent, and on a big realm each takes the server seconds
+    # while its caches are cold: asked at once, they cost the slowest of them.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        export = pool.submit(api.export, clients=False, roles=True)
+        clients = pool.submit(api.clients)
+        profile = pool.submit(api.user_profile)
+        try:
+            live = LiveRealm(name=api.name, exists=True, export=export.result(),
+                             client_list=clients.result(), user_profile=profile.result())
+        except KeycloakRequestError as exc:
+            if exc.status == 404:
+                return LiveRealm(name=api.name, exists=False)
+            raise
     for client_id in service_account_clients:
         client = live.clients.get(client_id)
         if client is None or not client.get("serviceAccountsEnabled"):

@@ -9,6 +9,7 @@ one-second budget of a no-op `idpack realm plan`, and idpack needs only its tran
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Self
 
@@ -48,6 +49,7 @@ class KeycloakAdminClient:
         self.target = target
         self.timeout = timeout
         self.requests_made = 0
+        self._count_lock = threading.Lock()
         self._session = requests.Session()
         self._session.hooks["response"].append(self._count)
         self._token: str | None = None
@@ -62,7 +64,8 @@ class KeycloakAdminClient:
         return client
 
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.requests_made += 1
+        with self._count_lock:  # plans read in parallel threads
+            self.requests_made += 1
 
     def access_token(self) -> str:
         if self._token is None or time.monotonic() > self._token_expires - REFRESH_MARGIN:

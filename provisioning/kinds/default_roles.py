@@ -16,8 +16,7 @@ class DefaultRolesKind:
         wanted = ctx.config.defaultRoles
         if wanted is None:
             return []
-        default_role = ctx.live.roles.get(f"default-roles-{ctx.config.realm}") or {}
-        have = set((default_role.get("composites") or {}).get("realm", []))
+        have = set(ctx.live.default_realm_roles)
         if ctx.live.exists and have == set(wanted):
             return []
         field = FieldChange("realm roles", sorted(have) if ctx.live.exists else None,
