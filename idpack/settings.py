@@ -72,6 +72,8 @@ class StackSettings:
     keycloak_port: int
     management_port: int
     realm: str
+    realm_file: Path
+    realm_overlay: str | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -81,4 +83,6 @@ class StackSettings:
             keycloak_port=_int(env, "IDPACK_KEYCLOAK_PORT", 8080),
             management_port=_int(env, "IDPACK_KEYCLOAK_MANAGEMENT_PORT", 9000),
             realm=env.get("IDPACK_REALM") or DEFAULT_REALM,
+            realm_file=Path(env.get("IDPACK_REALM_FILE") or "realm-config/mikrocloud.yaml"),
+            realm_overlay=env.get("IDPACK_REALM_ENV", "dev") or None,
         )

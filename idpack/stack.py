@@ -27,6 +27,9 @@ from idpack.progress import say
 from idpack.settings import HarnessSettings, StackSettings
 
 ADMIN_USER = "admin"
+# The client secrets the realm file reads; `idpack up` generates each once.
+GENERATED_SECRETS = ("IDPACK_SIDECAR_CLIENT_SECRET", "IDPACK_PASSWORD_CHECK_CLIENT_SECRET",
+                     "EXAMPLE_SERVICE_CLIENT_SECRET")
 
 
 @dataclass(frozen=True)
@@ -48,22 +51,37 @@ class StackFiles:
         return self.state_dir / "keycloak"
 
     @property
+    def secrets_dir(self) -> Path:
+        return self.state_dir / "secrets"
+
+    @property
     def mail_dir(self) -> Path:
         return self.state_dir / "mail"
 
 
-def admin_password(files: StackFiles) -> str:
-    """Generated on the first run and kept (mode 0600): the H2 database remembers the
-    bootstrap admin, so later runs must log in with the same password."""
-    path = files.admin_password
+def generated_secret(path: Path) -> str:
+    """A random secret kept in a file of mode 0600, made on first use."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    password = secrets.token_urlsafe(18)
+    value = secrets.token_urlsafe(18)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(password + "\n")
-    return password
+        f.write(value + "\n")
+    return value
+
+
+def admin_password(files: StackFiles) -> str:
+    """Generated on the first run and kept: the H2 database remembers the bootstrap
+    admin, so later runs must log in with the same password."""
+    return generated_secret(files.admin_password)
+
+
+def realm_environment(files: StackFiles, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment the realm file is read with: the caller's, plus a generated
+    secret for each client secret the caller does not set."""
+    return {name: generated_secret(files.secrets_dir / name.lower())
+            for name in GENERATED_SECRETS if not env.get(name)} | dict(env)
 
 
 def write_json_atomically(path: Path, document: Mapping[str, Any], mode: int = 0o600) -> None:
@@ -77,11 +95,12 @@ def write_json_atomically(path: Path, document: Mapping[str, Any], mode: int = 0
     temporary.replace(path)
 
 
-def stack_document(target: KeycloakTarget, files: StackFiles) -> dict[str, Any]:
+def stack_document(target: KeycloakTarget, files: StackFiles,
+                   realm: str | None) -> dict[str, Any]:
     """The keys DESIGN.md fixes. Parts of the stack that are not built yet are null."""
     return {
         "keycloak_url": target.url,
-        "realm": None,
+        "realm": realm,
         "admin_user": target.admin_user,
         "admin_password": target.admin_password,
         "sidecar_url": None,
@@ -125,9 +144,9 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
             else:
                 server = _start_keycloak(stack, harness, files, env)
                 target = server.target
-            KeycloakAdminClient.connect(target)
-            write_json_atomically(files.stack_json, stack_document(target, files))
-            _print_banner(target, files, server)
+            realm = _provision_realm(stack, KeycloakAdminClient.connect(target), files, env)
+            write_json_atomically(files.stack_json, stack_document(target, files, realm))
+            _print_banner(target, files, server, realm)
             if server is None:
                 while True:
                     time.sleep(3600)
@@ -157,7 +176,32 @@ def _start_keycloak(stack: StackSettings, harness: HarnessSettings, files: Stack
     return server
 
 
-def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakServer | None) -> None:
+def _provision_realm(stack: StackSettings, admin: KeycloakAdminClient, files: StackFiles,
+                     env: Mapping[str, str]) -> str | None:
+    """Make the realm match realm-config with the stack's overlay; its name."""
+    from provisioning.config import load_config
+    from provisioning.engine import apply_plan, plan_realm
+
+    if not stack.realm_file.is_file():
+        say(f"No realm file at {stack.realm_file}: Keycloak runs without a realm of ours.")
+        return None
+    paths = [stack.realm_file]
+    if stack.realm_overlay:
+        paths.append(stack.realm_file.parent / "environments" / f"{stack.realm_overlay}.yaml")
+    config = load_config(paths, realm_environment(files, env), realm=stack.realm).config
+    api = admin.realm(config.realm)
+    plan = plan_realm(api, config, base_dir=stack.realm_file.parent)
+    if plan.empty:
+        say(f"Realm {config.realm} matches {stack.realm_file}.")
+    else:
+        seconds = apply_plan(api, plan, lambda line: None)
+        say(f"Realm {config.realm}: applied {len(plan.changes)} changes from "
+            f"{' + '.join(map(str, paths))} in {seconds:.1f} s.")
+    return config.realm
+
+
+def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakServer | None,
+                  realm: str | None) -> None:
     cwd = Path.cwd()
 
     def shown(path: Path) -> str:
@@ -169,6 +213,8 @@ def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakSer
                      f"(Java {server.dist.jdk.version})")
     lines += [
         f"  Admin console:   {target.url}/admin/",
+        f"  Realm:           {target.url}/admin/master/console/#/{realm}" if realm else
+        "  Realm:           (none)",
         f"  Admin user:      {target.admin_user}",
         "  Admin password:  " + (f"in {shown(files.admin_password)}" if server is not None
                                  else "from KEYCLOAK_ADMIN_PASSWORD"),

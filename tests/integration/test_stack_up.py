@@ -18,6 +18,8 @@ from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
 from tests.processes import processes_mentioning
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def start_up(state: Path, port: int, management_port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items()
@@ -27,7 +29,7 @@ def start_up(state: Path, port: int, management_port: int, log: Path) -> subproc
     with log.open("wb") as out:
         # Started as a shell starts a background job, with SIGINT ignored: Ctrl-C handling
         # must not depend on what idpack inherited.
-        return subprocess.Popen([sys.executable, "-m", "idpack", "up"], env=env,
+        return subprocess.Popen([sys.executable, "-m", "idpack", "up"], env=env, cwd=REPO,
                                 stdout=out, stderr=subprocess.STDOUT,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
@@ -65,7 +67,11 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
         assert console.status_code == 200
         assert "Keycloak" in console.text
         target = KeycloakTarget(stack["keycloak_url"], stack["admin_user"], password)
-        assert "master" in KeycloakAdminClient.connect(target).realm_names()
+        admin = KeycloakAdminClient.connect(target)
+        assert stack["realm"] == "mikrocloud"
+        realm = admin.realm("mikrocloud").get()  # applied from realm-config with dev.yaml
+        assert realm["verifyEmail"] is True
+        assert realm["registrationAllowed"] is True
         assert (state / "keycloak" / "data" / "h2").is_dir()  # the database stays in .idpack
         banner = log.read_text()
         assert f"Admin console:   http://127.0.0.1:{port}/admin/" in banner
