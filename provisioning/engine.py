@@ -16,8 +16,8 @@ from provisioning.plan import SYMBOL, Plan
 from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError
 
-PRUNABLE = ("roles", "clients", "identityProviders", "identityProviderMappers",
-            "userProfileAttributes")
+PRUNABLE = ("roles", "clients", "clientProtocolMappers", "identityProviders",
+            "identityProviderMappers", "userProfileAttributes")
 
 
 class ApplyError(ConfigError):

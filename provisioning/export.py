@@ -144,7 +144,7 @@ def _user_profile(live: LiveRealm) -> Json:
 
 def _clients(live: LiveRealm) -> Json:
     fields = [f for f in Client.model_fields if f not in ("secret", "serviceAccountRoles",
-                                                          "attributes")]
+                                                          "attributes", "protocolMappers")]
     clients = {}
     for client_id, client in live.clients.items():
         if client_id in BUILT_IN_CLIENTS:
@@ -156,6 +156,11 @@ def _clients(live: LiveRealm) -> Json:
             entry["attributes"] = attributes
         if (client.get("attributes") or {}).get(CLIENT_FINGERPRINT):
             entry["secret"] = f"${{env:{secret_variable(client_id)}}}"
+        if client.get("protocolMappers"):
+            entry["protocolMappers"] = {
+                m["name"]: {"type": m["protocolMapper"], "protocol": m["protocol"],
+                            "config": dict(m.get("config") or {})}
+                for m in client["protocolMappers"]}
         account = live.service_accounts.get(client_id)
         if account is not None:
             roles: Json = {}

@@ -31,8 +31,8 @@ PASSWORD_POLICIES = {
     "maxAuthAge", "recoveryCodesWarningThreshold",
 }
 BUILT_IN_REALM_ROLES = {"offline_access", "uma_authorization"}
-PrunableKind = Literal["roles", "clients", "identityProviders", "identityProviderMappers",
-                       "userProfileAttributes"]
+PrunableKind = Literal["roles", "clients", "clientProtocolMappers", "identityProviders",
+                       "identityProviderMappers", "userProfileAttributes"]
 
 
 def _context(info: ValidationInfo) -> tuple[dict[str, str], Path]:
@@ -183,6 +183,12 @@ class ServiceAccountRoles(Strict):
     clients: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class ProtocolMapper(Strict):
+    type: str = Field(description="protocolMapper id, e.g. oidc-audience-mapper")
+    protocol: Literal["openid-connect", "saml"] = "openid-connect"
+    config: dict[str, ConfigValue] = Field(default_factory=dict)
+
+
 class Client(Strict):
     name: Text | None = None
     description: Text | None = None
@@ -204,6 +210,7 @@ class Client(Strict):
     attributes: dict[str, ConfigValue] | None = None
     secret: SecretRef | None = None
     serviceAccountRoles: ServiceAccountRoles | None = None
+    protocolMappers: dict[str, ProtocolMapper] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Client:

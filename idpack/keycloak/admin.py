@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
 
 import requests
+import requests.adapters
 
 from idpack.errors import IdpackError
 from idpack.keycloak.target import KeycloakTarget
@@ -44,16 +47,41 @@ class KeycloakRequestError(IdpackError):
         super().__init__(f"Keycloak refused {method} {path}: HTTP {status} {self.reason}")
 
 
+@dataclass(frozen=True)
+class ServiceAccountLogin:
+    """A confidential client's own service account (the sidecar's way in)."""
+
+    realm: str
+    client_id: str
+    secret: str = field(repr=False)
+
+
 class KeycloakAdminClient:
-    def __init__(self, target: KeycloakTarget, timeout: float = 10.0) -> None:
+    def __init__(self, target: KeycloakTarget, timeout: float = 10.0,
+                 service_account: ServiceAccountLogin | None = None,
+                 pool_size: int = 10) -> None:
         self.target = target
         self.timeout = timeout
+        self.service_account = service_account
         self.requests_made = 0
         self._count_lock = threading.Lock()
+        self._token_lock = threading.Lock()
         self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._session.hooks["response"].append(self._count)
         self._token: str | None = None
         self._token_expires = 0.0
+
+    @classmethod
+    def for_service_account(cls, url: str, login: ServiceAccountLogin, timeout: float = 5.0,
+                            pool_size: int = 32) -> Self:
+        """A client acting as a realm's confidential client, through its service account;
+        it logs in lazily, on the first request."""
+        return cls(KeycloakTarget(url=url.rstrip("/"), admin_user=login.client_id,
+                                  admin_password=""),
+                   timeout=timeout, service_account=login, pool_size=pool_size)
 
     @classmethod
     def connect(cls, target: KeycloakTarget, timeout: float = 10.0) -> Self:
@@ -68,20 +96,33 @@ class KeycloakAdminClient:
             self.requests_made += 1
 
     def access_token(self) -> str:
-        if self._token is None or time.monotonic() > self._token_expires - REFRESH_MARGIN:
-            self._log_in()
-        assert self._token is not None
-        return self._token
+        token = self._token
+        if token is None or time.monotonic() > self._token_expires - REFRESH_MARGIN:
+            with self._token_lock:  # one login when many threads find the token stale
+                if self._token is None or time.monotonic() > self._token_expires - REFRESH_MARGIN:
+                    self._log_in()
+            token = self._token
+        assert token is not None
+        return token
 
     def _log_in(self) -> None:
-        response = self._http("POST", ADMIN_LOGIN_PATH, data={
-            "grant_type": "password", "client_id": "admin-cli",
-            "username": self.target.admin_user, "password": self.target.admin_password,
-        })
+        account = self.service_account
+        if account is None:
+            path, form = ADMIN_LOGIN_PATH, {
+                "grant_type": "password", "client_id": "admin-cli",
+                "username": self.target.admin_user, "password": self.target.admin_password}
+            refused = (f"Keycloak at {self.target.url} refused the admin login of "
+                       f"{self.target.admin_user!r}: check KEYCLOAK_ADMIN and "
+                       "KEYCLOAK_ADMIN_PASSWORD.")
+        else:
+            path = f"/realms/{quote(account.realm, safe='')}/protocol/openid-connect/token"
+            form = {"grant_type": "client_credentials", "client_id": account.client_id,
+                    "client_secret": account.secret}
+            refused = (f"Keycloak at {self.target.url} refused client {account.client_id!r} "
+                       f"of realm {account.realm}: check its secret.")
+        response = self._http("POST", path, data=form)
         if response.status_code in (400, 401):
-            raise KeycloakUnavailable(
-                f"Keycloak at {self.target.url} refused the admin login of "
-                f"{self.target.admin_user!r}: check KEYCLOAK_ADMIN and KEYCLOAK_ADMIN_PASSWORD.")
+            raise KeycloakUnavailable(refused)
         if response.status_code != 200:
             raise KeycloakUnavailable(
                 f"Keycloak at {self.target.url} answered the admin login with HTTP "

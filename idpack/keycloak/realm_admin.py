@@ -141,6 +141,17 @@ class RealmAdmin:
     def delete_client(self, uuid: str) -> None:
         self._send("DELETE", f"/clients/{_q(uuid)}")
 
+    def create_client_protocol_mapper(self, uuid: str, representation: Json) -> None:
+        self._send("POST", f"/clients/{_q(uuid)}/protocol-mappers/models", representation)
+
+    def update_client_protocol_mapper(self, uuid: str, mapper_id: str,
+                                      representation: Json) -> None:
+        self._send("PUT", f"/clients/{_q(uuid)}/protocol-mappers/models/{_q(mapper_id)}",
+                   representation)
+
+    def delete_client_protocol_mapper(self, uuid: str, mapper_id: str) -> None:
+        self._send("DELETE", f"/clients/{_q(uuid)}/protocol-mappers/models/{_q(mapper_id)}")
+
     def client_roles(self, uuid: str) -> list[Json]:
         roles: list[Json] = self._send("GET", f"/clients/{_q(uuid)}/roles")
         return roles

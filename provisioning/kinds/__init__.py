@@ -5,6 +5,7 @@ kind is adding its module and one line here."""
 from __future__ import annotations
 
 from provisioning.kinds.base import ResourceKind
+from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
 from provisioning.kinds.clients import ClientsKind
 from provisioning.kinds.default_roles import DefaultRolesKind
 from provisioning.kinds.events import EventsKind
@@ -28,6 +29,7 @@ KINDS: tuple[ResourceKind, ...] = (
     DefaultRolesKind(),
     UserProfileKind(),
     ClientsKind(),
+    ClientProtocolMappersKind(),
     ServiceAccountRolesKind(),
     IdentityProvidersKind(),
     IdentityProviderMappersKind(),

@@ -15,7 +15,7 @@ from provisioning.schema import Client
 BUILT_IN_CLIENTS = frozenset({"account", "account-console", "admin-cli", "broker",
                               "realm-management", "security-admin-console"})
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "secret"
-NOT_SENT = {"secret", "serviceAccountRoles"}
+NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers"}
 
 
 def _representation(client_id: str, client: Client, *, declared_only: bool) -> dict[str, Any]:
