@@ -15,6 +15,31 @@ def token_endpoint(keycloak_url: str, realm: str) -> str:
     return f"{base}/realms/{quote(realm, safe='')}/protocol/openid-connect/token"
 
 
+def issuer(keycloak_url: str, realm: str) -> str:
+    return f"{keycloak_url.rstrip('/')}/realms/{quote(realm, safe='')}"
+
+
+def jwks_uri(keycloak_url: str, realm: str) -> str:
+    return f"{issuer(keycloak_url, realm)}/protocol/openid-connect/certs"
+
+
+def logout_session(keycloak_url: str, realm: str, client_id: str, secret: str,
+                   refresh_token: str, timeout: float = 10.0) -> requests.Response:
+    return requests.post(f"{issuer(keycloak_url, realm)}/protocol/openid-connect/logout",
+                         timeout=timeout, data={"client_id": client_id, "client_secret": secret,
+                                                "refresh_token": refresh_token})
+
+
+def password_grant(keycloak_url: str, realm: str, client_id: str, secret: str | None,
+                   username: str, password: str, timeout: float = 10.0) -> requests.Response:
+    """Resource-owner password grant: how a backend checks a current password."""
+    form = {"grant_type": "password", "client_id": client_id, "username": username,
+            "password": password, "scope": "openid"}
+    if secret is not None:
+        form["client_secret"] = secret
+    return requests.post(token_endpoint(keycloak_url, realm), data=form, timeout=timeout)
+
+
 def client_credentials_token(keycloak_url: str, realm: str, client_id: str, secret: str,
                              timeout: float = 10.0) -> requests.Response:
     """The token response for a confidential client's own service account."""

@@ -160,6 +160,57 @@ class RealmAdmin:
         user: Json = self._send("GET", f"/clients/{_q(uuid)}/service-account-user")
         return user
 
+    # Users
+
+    def users_by_username(self, username: str) -> list[Json]:
+        """Users whose username is exactly this one (Keycloak lower-cases usernames)."""
+        users: list[Json] = self._send("GET", "/users", params={
+            "username": username, "exact": "true", "briefRepresentation": "false"})
+        return users
+
+    def users_by_email(self, email: str) -> list[Json]:
+        users: list[Json] = self._send("GET", "/users", params={
+            "email": email, "exact": "true", "briefRepresentation": "false"})
+        return users
+
+    def user(self, user_id: str) -> Json:
+        user: Json = self._send("GET", f"/users/{_q(user_id)}")
+        return user
+
+    def create_user(self, representation: Json) -> str:
+        """The new user's id."""
+        self._send("POST", "/users", representation)
+        created = self.users_by_username(representation["username"])
+        return str(created[0]["id"])
+
+    def update_user(self, user_id: str, representation: Json) -> None:
+        self._send("PUT", f"/users/{_q(user_id)}", representation)
+
+    def delete_user(self, user_id: str) -> None:
+        self._send("DELETE", f"/users/{_q(user_id)}")
+
+    def reset_password(self, user_id: str, password: str, temporary: bool = False) -> None:
+        self._send("PUT", f"/users/{_q(user_id)}/reset-password",
+                   {"type": "password", "value": password, "temporary": temporary})
+
+    def credentials(self, user_id: str) -> list[Json]:
+        found: list[Json] = self._send("GET", f"/users/{_q(user_id)}/credentials")
+        return found
+
+    def user_sessions(self, user_id: str) -> list[Json]:
+        sessions: list[Json] = self._send("GET", f"/users/{_q(user_id)}/sessions")
+        return sessions
+
+    def delete_session(self, session_id: str) -> None:
+        self._send("DELETE", f"/sessions/{_q(session_id)}")
+
+    def effective_realm_roles_of_user(self, user_id: str) -> list[Json]:
+        """Direct and composite (e.g. through default-roles-<realm>) realm roles."""
+        roles: list[Json] = self._send(
+            "GET", f"/users/{_q(user_id)}/role-mappings/realm/composite",
+            params={"briefRepresentation": "true"})
+        return roles
+
     # Users' role mappings
 
     def role_mappings(self, user_id: str) -> Json:

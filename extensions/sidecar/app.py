@@ -1,0 +1,36 @@
+"""The sidecar's Flask app: `create_app(settings)` builds it, one blueprint per family
+of RPCs."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from extensions.sidecar.blueprints import admin_users, lookups, passwords, profile, service
+from extensions.sidecar.directory import Directory
+from extensions.sidecar.errors import install_error_handlers
+from extensions.sidecar.settings import SidecarSettings
+from extensions.sidecar.tokens import TokenVerifier
+from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
+from idpack.keycloak.oidc import jwks_uri
+
+
+def create_app(settings: SidecarSettings) -> Flask:
+    app = Flask("idpack.sidecar")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    keycloak = KeycloakAdminClient.for_service_account(
+        settings.keycloak_url,
+        ServiceAccountLogin(settings.realm, settings.client_id, settings.client_secret),
+        timeout=settings.keycloak_timeout)
+    app.extensions["idpack.settings"] = settings
+    app.extensions["idpack.directory"] = Directory(keycloak, settings.realm)
+    app.extensions["idpack.tokens"] = TokenVerifier(
+        jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,
+        leeway=settings.leeway_seconds)
+    for family in (service, lookups, profile, passwords, admin_users):
+        app.register_blueprint(family.blueprint)
+    install_error_handlers(app)
+    logging.getLogger("idpack").setLevel(logging.INFO)
+    return app

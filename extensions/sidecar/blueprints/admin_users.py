@@ -1,0 +1,94 @@
+"""createNewUser: ADMINs and services create PASSWORD users."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response
+
+from extensions.sidecar.access import Role
+from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.errors import RpcError
+from extensions.sidecar.models import (
+    CreatedUser,
+    CreateNewUserRequest,
+    CreateNewUserResponse,
+    CreateSingleUserRequest,
+)
+from extensions.sidecar.rpc import json_response, parse, rpc
+from idpack.keycloak.admin import KeycloakRequestError
+
+blueprint = Blueprint("admin_users", __name__)
+log = logging.getLogger("idpack.sidecar.users")
+CREATABLE_ROLES = (Role.USER, Role.ADMIN, Role.SERVICE)
+# PASSWORD users set up 2FA at first login (UCloud), and verify their email (MikroCloud).
+REQUIRED_ACTIONS = ["CONFIGURE_TOTP", "VERIFY_EMAIL"]
+
+
+@rpc(blueprint, "createNewUser", "POST", "/auth/users/register",
+     roles=(Role.ADMIN, Role.SERVICE), request_model=CreateNewUserRequest,
+     response_model=CreateNewUserResponse)
+def create_new_user() -> Response:
+    """Create PASSWORD users; all are checked before any is created."""
+    items = parse(CreateNewUserRequest).root
+    if not items:
+        raise RpcError(400, "No users to create", "BAD_REQUEST")
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.role is not None and item.role not in CREATABLE_ROLES:
+            raise RpcError(400, f"[{index}].role: must be one of USER, ADMIN, SERVICE",
+                           "BAD_REQUEST")
+        if item.username.lower() in seen:
+            raise RpcError(400, f"[{index}].username: appears twice in the request",
+                           "BAD_REQUEST")
+        seen.add(item.username.lower())
+    people = directory()
+    for item in items:
+        if people.find_by_username(item.username) is not None:
+            raise RpcError(409, f"User '{item.username}' already exists", "CONFLICT")
+    created: list[CreatedUser] = []
+    try:
+        for index, item in enumerate(items):
+            created.append(CreatedUser(username=item.username,
+                                       userId=_create(item, index)))
+    except BaseException:
+        # All or nothing: a request that fails half-way leaves no user behind.
+        for user in created:
+            people.api.delete_user(user.userId)
+        raise
+    log.info("created %d user(s): %s", len(created), ", ".join(u.username for u in created))
+    return json_response(CreateNewUserResponse(created))
+
+
+def _create(item: CreateSingleUserRequest, index: int) -> str:
+    people = directory()
+    attributes: dict[str, Any] = {}
+    if item.orgId:
+        attributes["orgId"] = [item.orgId]
+    representation: dict[str, Any] = {
+        "username": item.username, "enabled": True, "email": item.email,
+        "emailVerified": False, "firstName": item.firstnames, "lastName": item.lastname,
+        "requiredActions": REQUIRED_ACTIONS, "attributes": attributes,
+    }
+    try:
+        user_id = people.api.create_user({k: v for k, v in representation.items()
+                                          if v is not None})
+    except KeycloakRequestError as exc:
+        if exc.status == 409:
+            raise RpcError(409, f"[{index}]: {exc.reason}", "CONFLICT") from None
+        if exc.status == 400:
+            raise RpcError(400, f"[{index}]: {exc.reason}", "BAD_REQUEST") from None
+        raise
+    try:
+        if item.password is not None:
+            people.api.reset_password(user_id, item.password)
+        role = item.role or Role.USER
+        if role != Role.USER:  # USER comes with the realm's default roles
+            people.api.add_realm_role_mappings(user_id, [people.role_representation(role)])
+    except KeycloakRequestError as exc:
+        people.api.delete_user(user_id)
+        if exc.status == 400:
+            raise RpcError(400, f"[{index}].password: {exc.reason}", "BAD_REQUEST") from None
+        raise
+    return user_id

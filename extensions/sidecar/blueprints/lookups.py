@@ -1,0 +1,74 @@
+"""lookupUsers, lookupEmail, lookupUserWithEmail: services asking about users."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from extensions.sidecar.access import Role
+from extensions.sidecar.directory import Directory
+from extensions.sidecar.errors import RpcError
+from extensions.sidecar.models import (
+    LookupEmailRequest,
+    LookupEmailResponse,
+    LookupUsersRequest,
+    LookupUsersResponse,
+    LookupUserWithEmailRequest,
+    LookupUserWithEmailResponse,
+    UserLookup,
+)
+from extensions.sidecar.rpc import json_response, parse, rpc
+from idpack.keycloak.admin import KeycloakRequestError
+
+blueprint = Blueprint("lookups", __name__)
+MAX_LOOKUP = 500
+
+
+def directory() -> Directory:
+    found: Directory = current_app.extensions["idpack.directory"]
+    return found
+
+
+@rpc(blueprint, "lookupUsers", "POST", "/auth/users/lookup", roles=(Role.ADMIN, Role.SERVICE),
+     request_model=LookupUsersRequest, response_model=LookupUsersResponse)
+def lookup_users() -> Response:
+    """Look up users by username: each becomes a key of results, null when unknown."""
+    body = parse(LookupUsersRequest)
+    if len(body.users) > MAX_LOOKUP:
+        raise RpcError(400, f"At most {MAX_LOOKUP} users can be looked up at once",
+                       "BAD_REQUEST")
+    found = directory().lookup(body.users)
+    return json_response(LookupUsersResponse(results={
+        name: (UserLookup(subject=hit[0], role=hit[1]) if (hit := found[name]) else None)
+        for name in body.users}))
+
+
+@rpc(blueprint, "lookupEmail", "POST", "/auth/users/lookup/email",
+     roles=(Role.ADMIN, Role.SERVICE), request_model=LookupEmailRequest,
+     response_model=LookupEmailResponse)
+def lookup_email() -> Response:
+    """The email address of a user, by user id."""
+    body = parse(LookupEmailRequest)
+    try:
+        user = directory().user(body.userId)
+    except KeycloakRequestError as exc:
+        if exc.status != 404:
+            raise
+        user = {}
+    if not user.get("email"):
+        raise RpcError(404, "Email address not found", "NOT_FOUND")
+    return json_response(LookupEmailResponse(email=user["email"]))
+
+
+@rpc(blueprint, "lookupUserWithEmail", "POST", "/auth/users/lookup/with-email",
+     roles=(Role.SERVICE,), request_model=LookupUserWithEmailRequest,
+     response_model=LookupUserWithEmailResponse)
+def lookup_user_with_email() -> Response:
+    """The one user with this email address."""
+    body = parse(LookupUserWithEmailRequest)
+    users = directory().find_by_email(body.email)
+    if len(users) != 1:
+        raise RpcError(404, "User not found", "NOT_FOUND")
+    user = users[0]
+    return json_response(LookupUserWithEmailResponse(
+        userId=user["id"], firstNames=user.get("firstName") or "",
+        lastName=user.get("lastName") or ""))

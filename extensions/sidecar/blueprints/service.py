@@ -1,0 +1,39 @@
+"""Health, readiness, and the API's description."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.errors import error_response
+from extensions.sidecar.openapi import DOCS_PAGE, openapi_document
+from idpack import __version__
+from idpack.errors import IdpackError
+
+blueprint = Blueprint("service", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@blueprint.get("/readyz")
+def readyz() -> Response:
+    try:
+        directory().client.access_token()
+    except IdpackError:
+        return error_response(503, "Identity store unavailable", "IDENTITY_STORE_UNAVAILABLE")
+    return jsonify({"status": "ready"})
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document(__version__))
+
+
+@blueprint.get("/docs")
+def docs() -> Response:
+    return Response(DOCS_PAGE, mimetype="text/html")
+
+

@@ -1,0 +1,54 @@
+"""The sidecar's view of the users Keycloak keeps: what the RPCs ask, in Keycloak's
+terms, through the thin client and the sidecar's own service account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from extensions.sidecar.access import Role, ucloud_role
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.realm_admin import RealmAdmin
+
+Json = dict[str, Any]
+LOOKUP_THREADS = 16
+
+
+class Directory:
+    def __init__(self, client: KeycloakAdminClient, realm: str) -> None:
+        self.client = client
+        self.api: RealmAdmin = client.realm(realm)
+        self._pool = ThreadPoolExecutor(max_workers=LOOKUP_THREADS,
+                                        thread_name_prefix="keycloak-lookup")
+        self._role_representations: dict[str, Json] = {}
+
+    def user(self, user_id: str) -> Json:
+        return self.api.user(user_id)
+
+    def find_by_username(self, username: str) -> Json | None:
+        found = self.api.users_by_username(username)
+        return next((u for u in found if u["username"] == username.lower()), None)
+
+    def find_by_email(self, email: str) -> list[Json]:
+        return [u for u in self.api.users_by_email(email)
+                if str(u.get("email", "")).lower() == email.lower()]
+
+    def role_of(self, user_id: str) -> Role:
+        return ucloud_role(r["name"] for r in self.api.effective_realm_roles_of_user(user_id))
+
+    def lookup(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
+        """(user id, role) for each username, None for unknown ones. The Keycloak reads
+        run concurrently, a pool of connections wide."""
+        def one(username: str) -> tuple[str, tuple[str, Role] | None]:
+            user = self.find_by_username(username)
+            if user is None:
+                return username, None
+            return username, (str(user["id"]), self.role_of(str(user["id"])))
+
+        return dict(self._pool.map(one, list(dict.fromkeys(usernames))))
+
+    def role_representation(self, name: str) -> Json:
+        if name not in self._role_representations:
+            self._role_representations[name] = self.api.role(name)
+        return self._role_representations[name]

@@ -1,0 +1,103 @@
+"""/openapi.json, generated from the RPC declarations and their pydantic types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from extensions.sidecar.models import ErrorBody
+from extensions.sidecar.rpc import RPCS, RpcSpec
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+    error = {"content": {"application/json": {"schema": ref(ErrorBody)}}}
+    paths: dict[str, Any] = {}
+    for spec in sorted(RPCS, key=lambda s: s.path):
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, ref, error)
+    paths["/healthz"] = {"get": _plain("Liveness: the sidecar answers", "healthz")}
+    paths["/readyz"] = {"get": _plain("Readiness: Keycloak answers too", "readyz", 503)}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "idpack sidecar: UCloud user RPCs on Keycloak", "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _operation(spec: RpcSpec, ref: Any, error: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": spec.name,
+        "summary": spec.summary,
+        "description": "Who may call: " + (", ".join(r.value for r in spec.roles)
+                                          if spec.roles else "anyone"),
+        "responses": {"400": {"description": "Bad request", **error},
+                      "503": {"description": "Identity store unavailable", **error}},
+    }
+    if spec.roles is not None:
+        operation["security"] = [{"bearer": []}]
+        operation["responses"]["401"] = {"description": "Unauthorized", **error}
+    if spec.request is not None:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": ref(spec.request)}}}
+    if spec.query:
+        operation["parameters"] = [{"name": q, "in": "query", "required": True,
+                                    "schema": {"type": "string"}} for q in spec.query]
+    if spec.redirect:
+        operation["responses"]["302"] = {"description": "Redirect to the portal"}
+    elif spec.response is not None:
+        operation["responses"]["200"] = {"description": "OK", "content": {
+            "application/json": {"schema": ref(spec.response)}}}
+    else:
+        operation["responses"]["204"] = {"description": "Done"}
+    return operation
+
+
+def _plain(summary: str, name: str, failure: int | None = None) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": "OK"}}
+    if failure:
+        responses[str(failure)] = {"description": "Not ready"}
+    return {"operationId": name, "summary": summary, "responses": responses}
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>idpack sidecar API</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+code{background:#f4f4f4;padding:0 .2rem}
+td,th{text-align:left;padding:.2rem .6rem}
+</style></head><body><h1>idpack sidecar API</h1>
+<p>UCloud's user RPCs on top of Keycloak. The machine-readable description is
+<a href="/openapi.json">/openapi.json</a>.</p>
+<table><thead><tr><th>RPC</th><th>Method and path</th><th>Who may call</th><th>What</th></tr>
+</thead><tbody id="rpcs"></tbody></table>
+<script>
+fetch('/openapi.json').then(r => r.json()).then(doc => {
+  const rows = [];
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const tr = document.createElement('tr');
+      for (const text of [op.operationId, method.toUpperCase() + ' ' + path,
+                          (op.description || '').replace('Who may call: ', ''), op.summary]) {
+        const td = document.createElement('td'); td.textContent = text; tr.appendChild(td);
+      }
+      rows.push(tr);
+    }
+  }
+  document.getElementById('rpcs').append(...rows);
+});
+</script></body></html>
+"""

@@ -1,0 +1,123 @@
+"""Who is calling: a Bearer JWT issued by the realm, checked against the realm's JWKS.
+
+Signature (asymmetric algorithms only: never `none`, never HMAC, whose key would be a
+shared secret), issuer, audience, expiry with a small leeway. The key set is cached and
+fetched again once when a token names a key id it does not hold (Keycloak rotated its
+keys), at most every few seconds, so garbage key ids cannot make us hammer Keycloak.
+
+joserfc is the JOSE library of Authlib's author; Authlib's own `authlib.jose` is
+deprecated in its favour."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                      "ES256", "ES384", "ES512", "EdDSA")
+REFETCH_INTERVAL = 10.0  # seconds between two fetches caused by an unknown key id
+
+
+class InvalidToken(Exception):
+    """The token cannot be trusted; the message says why (for logs, not callers)."""
+
+
+class KeySetUnavailable(Exception):
+    """The realm's JWKS could not be fetched."""
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    claims: dict[str, Any]
+
+    @property
+    def subject(self) -> str:
+        return str(self.claims.get("sub", ""))
+
+    @property
+    def realm_roles(self) -> frozenset[str]:
+        return frozenset((self.claims.get("realm_access") or {}).get("roles") or [])
+
+    @property
+    def is_service_account(self) -> bool:
+        """Tokens of a client's own service account (client credentials grant)."""
+        return "client_id" in self.claims or str(
+            self.claims.get("preferred_username", "")).startswith("service-account-")
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.claims.get("email_verified"))
+
+
+class TokenVerifier:
+    def __init__(self, jwks_url: str, issuer: str, audience: str, leeway: int = 30,
+                 fetch: Callable[[str], dict[str, Any]] | None = None) -> None:
+        self.jwks_url, self.issuer, self.audience, self.leeway = jwks_url, issuer, audience, leeway
+        self._fetch = fetch or _fetch_jwks
+        self._keys: KeySet | None = None
+        self._kids: frozenset[str] = frozenset()
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> VerifiedToken:
+        header = _header(token)
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"algorithm {algorithm!r} is not allowed")
+        keys = self._key_set(str(header.get("kid", "")))
+        try:
+            decoded = jwt.decode(token, keys, algorithms=list(ALLOWED_ALGORITHMS))
+            jwt.JWTClaimsRegistry(
+                leeway=self.leeway,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken(f"{type(exc).__name__}: {exc}") from None
+        return VerifiedToken(dict(decoded.claims))
+
+    def _key_set(self, kid: str) -> KeySet:
+        with self._lock:
+            stale = kid not in self._kids and time.monotonic() - self._fetched_at > REFETCH_INTERVAL
+            if self._keys is None or stale:
+                self._keys = KeySet.import_key_set(self._fetch(self.jwks_url))  # type: ignore[arg-type]
+                self._kids = frozenset(str(k.kid) for k in self._keys.keys)
+                self._fetched_at = time.monotonic()
+            if kid not in self._kids:
+                raise InvalidToken(f"unknown key id {kid!r}")
+            return self._keys
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        segment = token.split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, IndexError) as exc:
+        raise InvalidToken(f"malformed token: {exc}") from None
+    if not isinstance(header, dict):
+        raise InvalidToken("malformed token header")
+    return header
+
+
+def _fetch_jwks(url: str) -> dict[str, Any]:
+    try:
+        response = requests.get(url, timeout=5)
+        response.raise_for_status()
+        keys: dict[str, Any] = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise KeySetUnavailable(f"{url}: {exc}") from exc
+    # Keycloak also publishes encryption keys; only signing keys verify tokens.
+    keys["keys"] = [k for k in keys.get("keys", []) if k.get("use", "sig") == "sig"]
+    return keys
