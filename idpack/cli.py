@@ -67,6 +67,28 @@ def fetch() -> None:
 cli.add_command(realm)
 
 
+@cli.command()
+def sidecar() -> None:
+    """Serve UCloud's user RPCs on top of Keycloak (gunicorn, 127.0.0.1:8000).
+
+    \b
+    Settings from the environment:
+      KEYCLOAK_URL                    Keycloak (default: .idpack/stack.json's)
+      IDPACK_REALM                    realm (default: stack.json's, else mikrocloud)
+      IDPACK_SIDECAR_CLIENT_SECRET    secret of the idpack-sidecar client (required)
+      IDPACK_PASSWORD_CHECK_CLIENT_SECRET  secret of idpack-password-check
+      IDPACK_SIDECAR_AUDIENCE         audience tokens must carry (idpack-sidecar)
+      IDPACK_SIDECAR_ISSUER           issuer, when Keycloak's public URL differs
+      IDPACK_PORTAL_URL               where verifyUserInfo redirects
+      IDPACK_SIDECAR_HOST, _PORT, _WORKERS   127.0.0.1, 8000, 2
+    Docs at /docs, the API description at /openapi.json.
+    """
+    from extensions.sidecar.server import serve
+    from extensions.sidecar.settings import SidecarSettings
+
+    serve(SidecarSettings.from_env(os.environ))
+
+
 def main() -> None:
     """Exit codes: 0 done (or in sync), 1 error of any kind, 2 changes pending (plan).
     Click's own usage errors would exit 2 too, so they are mapped to 1."""

@@ -67,6 +67,10 @@ def describe(exc: ValidationError) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown field"
+    elif error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        message = "must be a JSON object"
+    elif error["type"] == "missing":
+        message = "is required"
     return f"{where}: {message}"
 
 
