@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from extensions.sidecar.blueprints import admin_users, lookups, passwords, profile, service
 from extensions.sidecar.directory import Directory
@@ -14,6 +15,7 @@ from extensions.sidecar.settings import SidecarSettings
 from extensions.sidecar.tokens import TokenVerifier
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.oidc import jwks_uri
+from idpack.store.sqlite import SqliteStore
 
 
 def create_app(settings: SidecarSettings) -> Flask:
@@ -25,6 +27,10 @@ def create_app(settings: SidecarSettings) -> Flask:
         ServiceAccountLogin(settings.realm, settings.client_id, settings.client_secret),
         timeout=settings.keycloak_timeout)
     app.extensions["idpack.settings"] = settings
+    app.extensions["idpack.store"] = SqliteStore(settings.store_path)
+    if settings.trusted_proxies:
+        # Behind a reverse proxy the client's address is in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["idpack.directory"] = Directory(keycloak, settings.realm)
     app.extensions["idpack.tokens"] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,

@@ -14,9 +14,11 @@ log = logging.getLogger("idpack.sidecar")
 
 
 class RpcError(Exception):
-    def __init__(self, status: int, why: str, error_code: str | None = None) -> None:
+    def __init__(self, status: int, why: str, error_code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(why)
         self.status, self.why, self.error_code = status, why, error_code
+        self.headers = headers or {}
 
 
 def error_response(status: int, why: str, error_code: str | None = None) -> Response:
@@ -28,7 +30,9 @@ def error_response(status: int, why: str, error_code: str | None = None) -> Resp
 def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(RpcError)
     def rpc_error(error: RpcError) -> Response:
-        return error_response(error.status, error.why, error.error_code)
+        response = error_response(error.status, error.why, error.error_code)
+        response.headers.update(error.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

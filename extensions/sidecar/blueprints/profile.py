@@ -2,19 +2,91 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import logging
+from urllib.parse import urlencode
 
+from flask import Blueprint, Response, current_app, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from extensions.sidecar import email_change
 from extensions.sidecar.access import Role, caller
 from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
     GetUserInfoResponse,
     OptionalUserInformation,
+    UpdateUserInfoRequest,
     first_attribute,
 )
 from extensions.sidecar.rpc import json_response, parse, rpc
+from extensions.sidecar.settings import SidecarSettings
+from idpack.keycloak.admin import KeycloakRequestError
+from idpack.store.base import Store
 
 blueprint = Blueprint("profile", __name__)
+log = logging.getLogger("idpack.sidecar.profile")
 OPTIONAL_FIELDS = tuple(OptionalUserInformation.model_fields)
+UPDATE_LIMIT, UPDATE_WINDOW = 10, 2 * 3600  # updateUserInfo calls per client IP
+
+
+def store() -> Store:
+    found: Store = current_app.extensions["idpack.store"]
+    return found
+
+
+def settings() -> SidecarSettings:
+    found: SidecarSettings = current_app.extensions["idpack.settings"]
+    return found
+
+
+@rpc(blueprint, "updateUserInfo", "POST", "/auth/users/updateUserInfo",
+     roles=(Role.USER, Role.ADMIN), request_model=UpdateUserInfoRequest)
+def update_user_info() -> Response:
+    """Change the calling user's names at once; a new email once its owner confirms it."""
+    verdict = store().hit(f"updateUserInfo:{request.remote_addr}", UPDATE_WINDOW, UPDATE_LIMIT)
+    if not verdict.allowed:
+        minutes = max(1, round(verdict.retry_after / 60))
+        raise RpcError(429, f"Too many requests: try again in {minutes} minutes",
+                       "TOO_MANY_REQUESTS",
+                       headers={"Retry-After": str(max(1, round(verdict.retry_after)))})
+    body = parse(UpdateUserInfoRequest)
+    api = directory().api
+    user = api.user(caller().user_id)
+    changed = {**user}
+    if body.firstNames is not None:
+        changed["firstName"] = body.firstNames
+    if body.lastName is not None:
+        changed["lastName"] = body.lastName
+    if changed != user:
+        api.update_user(user["id"], changed)
+    if body.email is not None and body.email.lower() != str(user.get("email", "")).lower():
+        try:
+            email_change.start(store(), settings(), user["id"], body.email)
+        except email_change.MailUnavailable as exc:
+            log.warning("could not mail %s: %s", body.email, exc)
+            raise RpcError(503, "Mail could not be sent; try again later",
+                           "MAIL_UNAVAILABLE") from None
+        log.info("user %s asked to change email; link mailed", user["id"])
+    return Response(status=204)
+
+
+@rpc(blueprint, "verifyUserInfo", "GET", "/auth/users/verifyUserInfo", roles=None,
+     query=("id",), redirect=True)
+def verify_user_info() -> WerkzeugResponse:
+    """Apply a pending email change (the link's token is the proof); back to the portal."""
+    pending = email_change.finish(store(), request.args.get("id", ""))
+    success = False
+    if pending is not None:
+        api = directory().api
+        try:
+            user = api.user(pending["user_id"])
+            api.update_user(user["id"], {**user, "email": pending["email"],
+                                         "emailVerified": True})
+            success = True
+        except KeycloakRequestError as exc:
+            log.info("email change for %s not applied: %s", pending["user_id"], exc)
+    target = f"{settings().portal_url}/?{urlencode({'success': str(success).lower()})}"
+    return redirect(target, code=302)
 
 
 @rpc(blueprint, "getUserInfo", "GET", "/auth/users/userInfo", roles=(Role.USER, Role.ADMIN),

@@ -19,6 +19,7 @@ from idpack.keycloak.oidc import client_credentials_token, issuer, password_gran
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
+from tests.smtp_peer import Received, smtp_peer
 
 TEST_CLIENT_SECRET = "sidecar-tests-secret-8a1f"
 PASSWORD = "Corr3ct-Horse!"
@@ -105,8 +106,17 @@ def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
 
 
 @pytest.fixture(scope="package")
-def app(sidecar_realm: SidecarRealm) -> Flask:
-    return create_app(sidecar_realm.settings())
+def mail() -> Iterator[tuple[int, Received]]:
+    with smtp_peer() as peer:
+        yield peer
+
+
+@pytest.fixture(scope="package")
+def app(sidecar_realm: SidecarRealm, mail: tuple[int, Received],
+        tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    store = tmp_path_factory.mktemp("store") / "store.sqlite"
+    return create_app(sidecar_realm.settings(smtp_port=mail[0], store_path=store,
+                                             public_url="http://sidecar.test"))
 
 
 @pytest.fixture

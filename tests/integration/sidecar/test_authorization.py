@@ -1,0 +1,170 @@
+"""Who may call what: every RPC against every kind of bad token and the real tokens of
+USER, ADMIN and SERVICE callers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from flask.testing import FlaskClient
+
+from extensions.sidecar.app import create_app
+from extensions.sidecar.rpc import RPCS
+from idpack.keycloak.oidc import password_grant, unverified_claims
+from tests.integration.provisioning.realm_helpers import SECRETS
+from tests.integration.sidecar.conftest import PASSWORD, SidecarRealm, bearer
+
+# The RPC table of DESIGN.md: who may call each.
+TABLE: dict[str, set[str]] = {
+    "createNewUser": {"ADMIN", "SERVICE"},
+    "updateUserInfo": {"USER", "ADMIN"},
+    "getUserInfo": {"USER", "ADMIN"},
+    "changePassword": {"USER", "ADMIN"},
+    "changePasswordWithReset": {"SERVICE"},
+    "lookupUsers": {"ADMIN", "SERVICE"},
+    "lookupEmail": {"ADMIN", "SERVICE"},
+    "lookupUserWithEmail": {"SERVICE"},
+    "retrieveOptionalUserInfo": {"USER", "ADMIN"},
+    "updateOptionalUserInfo": {"USER", "ADMIN"},
+}
+# A harmless body for each RPC, so an authorized call never changes much.
+BODIES: dict[str, Any] = {
+    "createNewUser": [{"username": "x\ny"}],
+    "updateUserInfo": {},
+    "changePassword": {"currentPassword": "wrong", "newPassword": "x"},
+    "changePasswordWithReset": {"userId": "nobody", "newPassword": "x"},
+    "lookupUsers": {"users": []},
+    "lookupEmail": {"userId": "nobody"},
+    "lookupUserWithEmail": {"email": "nobody@example.org"},
+    "updateOptionalUserInfo": {},
+}
+GUARDED = [spec for spec in RPCS if spec.roles is not None]
+
+
+def call(client: FlaskClient, name: str, headers: dict[str, str]) -> Any:
+    spec = next(s for s in RPCS if s.name == name)
+    if spec.method == "GET":
+        return client.get(spec.path, headers=headers)
+    return client.post(spec.path, headers=headers, json=BODIES.get(name))
+
+
+def test_the_declared_roles_match_the_rpc_table() -> None:
+    declared = {spec.name: {r.value for r in spec.roles or ()} for spec in GUARDED}
+    assert {k: v for k, v in TABLE.items() if k in declared} == declared
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forged(claims: dict[str, Any], header: dict[str, Any]) -> str:
+    """A token signed by a key Keycloak never had (or not signed at all for alg none)."""
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    if header["alg"] == "none":
+        return signing_input + "."
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64(signature)}"
+
+
+def unverified_token(realm: SidecarRealm) -> str:
+    """Keycloak will not log in an unverified user while the realm demands verification,
+    which is the first line of defence; the sidecar's check is the second, for tokens
+    made while verification was off (or by a misconfigured client). Such a token:"""
+    realm.api.update({"verifyEmail": False})
+    try:
+        return realm.token("matrix-unverified")
+    finally:
+        realm.api.update({"verifyEmail": True})
+
+
+@pytest.fixture(scope="module")
+def tokens(sidecar_realm: SidecarRealm) -> dict[str, str]:
+    sidecar_realm.user("matrix-user")
+    sidecar_realm.user("matrix-admin", role="ADMIN")
+    sidecar_realm.user("matrix-unverified", verified=False)
+    sidecar_realm.user("matrix-short")
+    user = sidecar_realm.token("matrix-user")
+    header = json.loads(base64.urlsafe_b64decode(user.split(".")[0] + "=="))
+    claims = unverified_claims(user)
+    other_audience = password_grant(sidecar_realm.keycloak.url, sidecar_realm.name,
+                                    "idpack-password-check",
+                                    SECRETS["IDPACK_PASSWORD_CHECK_CLIENT_SECRET"],
+                                    "matrix-user", PASSWORD)
+    short = sidecar_realm.token("matrix-short", client="sidecar-tests-short-lived")
+    return {
+        "USER": user,
+        "ADMIN": sidecar_realm.token("matrix-admin"),
+        "SERVICE": sidecar_realm.service_token(),
+        "unverified": unverified_token(sidecar_realm),
+        "bad signature": forged(claims, header),
+        "alg none": forged(claims, {**header, "alg": "none"}),
+        "HMAC": forged(claims, {**header, "alg": "HS256"}),
+        "other audience": other_audience.json()["access_token"],
+        "expired": short,
+        "garbage": "not.a.token",
+    }
+
+
+@pytest.mark.parametrize("spec", GUARDED, ids=lambda s: s.name)
+def test_each_rpc_refuses_every_bad_token(client: FlaskClient, tokens: dict[str, str],
+                                          spec: Any) -> None:
+    no_token = call(client, spec.name, {})
+    assert (no_token.status_code, no_token.json["errorCode"]) == (401, "UNAUTHORIZED")
+    for kind in ("bad signature", "alg none", "HMAC", "other audience", "garbage"):
+        response = call(client, spec.name, bearer(tokens[kind]))
+        assert response.status_code == 401, kind
+        assert response.json["why"] == "Unauthorized: invalid token", kind
+
+
+@pytest.mark.parametrize("spec", GUARDED, ids=lambda s: s.name)
+def test_each_rpc_serves_exactly_the_roles_of_the_table(client: FlaskClient,
+                                                        tokens: dict[str, str],
+                                                        spec: Any) -> None:
+    for role in ("USER", "ADMIN", "SERVICE"):
+        response = call(client, spec.name, bearer(tokens[role]))
+        if role in TABLE[spec.name]:
+            assert response.status_code not in (401, 403, 500), (role, response.json)
+        else:
+            assert (response.status_code, response.json["why"]) == (401, "Permission denied"), role
+
+
+def test_an_expired_token_is_refused_by_every_rpc(sidecar_realm: SidecarRealm,
+                                                  tokens: dict[str, str]) -> None:
+    """The short-lived client's tokens live 2 s; this app allows no clock leeway."""
+    strict = create_app(sidecar_realm.settings(leeway_seconds=0)).test_client()
+    expires = unverified_claims(tokens["expired"])["exp"]
+    time.sleep(max(0.0, expires + 1 - time.time()))
+
+    for spec in GUARDED:
+        response = call(strict, spec.name, bearer(tokens["expired"]))
+        assert (response.status_code, response.json["why"]) == (
+            401, "Unauthorized: invalid token"), spec.name
+
+
+def test_an_unverified_user_is_told_why(client: FlaskClient, tokens: dict[str, str]) -> None:
+    response = client.get("/auth/users/userInfo", headers=bearer(tokens["unverified"]))
+
+    assert response.status_code == 401
+    assert response.json["errorCode"] == "EMAIL_NOT_VERIFIED"
+    assert "not verified" in response.json["why"]
+
+
+def test_a_token_of_another_issuer_is_refused(sidecar_realm: SidecarRealm,
+                                              tokens: dict[str, str]) -> None:
+    strict = create_app(sidecar_realm.settings(issuer="https://id.elsewhere.example"))
+
+    response = strict.test_client().get("/auth/users/userInfo", headers=bearer(tokens["USER"]))
+
+    assert response.status_code == 401
+
+
+def test_verify_user_info_needs_no_token(client: FlaskClient) -> None:
+    response = client.get("/auth/users/verifyUserInfo?id=unknown-token")
+
+    assert response.status_code == 302
