@@ -168,6 +168,18 @@ class KeycloakAdminClient:
         headers = {"Authorization": f"Bearer {self.access_token()}"}
         return self._http(method, path, headers=headers, **kwargs)
 
+    def ready(self, realm: str) -> bool:
+        """Keycloak answers now for the realm (a cheap public read, never cached), and
+        our login to it works."""
+        try:
+            response = self._http("GET", f"/realms/{quote(realm, safe='')}")
+            if response.status_code != 200:
+                return False
+            self.access_token()
+        except IdpackError:
+            return False
+        return True
+
     # Realms
 
     def realm(self, name: str) -> RealmAdmin:

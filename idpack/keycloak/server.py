@@ -138,8 +138,9 @@ class KeycloakServer:
 
     def start(self, timeout: float = 240.0) -> None:
         """Start the server and return once /health/ready says UP."""
-        if self._process is not None:
-            raise RuntimeError("this server was already started")
+        if self.is_running():
+            raise RuntimeError("this server is already running")
+        self._process = None
         ensure_port_free(self.host, self.http_port, self._port_settings[0])
         ensure_port_free(self.host, self.management_port, self._port_settings[1])
         self._lay_out_instance()

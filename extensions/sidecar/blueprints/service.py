@@ -8,7 +8,6 @@ from extensions.sidecar.blueprints.lookups import directory
 from extensions.sidecar.errors import error_response
 from extensions.sidecar.openapi import DOCS_PAGE, openapi_document
 from idpack import __version__
-from idpack.errors import IdpackError
 
 blueprint = Blueprint("service", __name__)
 
@@ -20,9 +19,8 @@ def healthz() -> Response:
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
-    try:
-        directory().client.access_token()
-    except IdpackError:
+    people = directory()
+    if not people.client.ready(people.api.name):
         return error_response(503, "Identity store unavailable", "IDENTITY_STORE_UNAVAILABLE")
     return jsonify({"status": "ready"})
 
