@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from extensions.sidecar.access import Role, ucloud_role
-from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
 Json = dict[str, Any]
@@ -27,12 +27,26 @@ class Directory:
         return self.api.user(user_id)
 
     def find_by_username(self, username: str) -> Json | None:
-        found = self.api.users_by_username(username)
+        if not username.strip():
+            return None
+        try:
+            found = self.api.users_by_username(username)
+        except KeycloakRequestError as exc:
+            if exc.status == 400:  # a name Keycloak refuses to search for: nobody has it
+                return None
+            raise
         return next((u for u in found if u["username"] == username.lower()), None)
 
     def find_by_email(self, email: str) -> list[Json]:
-        return [u for u in self.api.users_by_email(email)
-                if str(u.get("email", "")).lower() == email.lower()]
+        if not email.strip():
+            return []
+        try:
+            found = self.api.users_by_email(email)
+        except KeycloakRequestError as exc:
+            if exc.status == 400:
+                return []
+            raise
+        return [u for u in found if str(u.get("email", "")).lower() == email.lower()]
 
     def role_of(self, user_id: str) -> Role:
         return ucloud_role(r["name"] for r in self.api.effective_realm_roles_of_user(user_id))

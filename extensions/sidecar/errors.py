@@ -52,6 +52,10 @@ def install_error_handlers(app: Flask) -> None:
             log.warning("Keycloak failed: %s", error)
             return error_response(503, "Identity store unavailable",
                                   "IDENTITY_STORE_UNAVAILABLE")
+        if error.status == 400:  # input Keycloak will not take, e.g. control characters
+            return error_response(400, f"Invalid input: {error.reason}", "BAD_REQUEST")
+        if error.status == 404:
+            return error_response(404, "Not found", "NOT_FOUND")
         log.error("Keycloak refused a request the sidecar made: %s", error)
         return error_response(500, "Internal Server Error")
 

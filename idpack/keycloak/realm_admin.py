@@ -18,6 +18,10 @@ PAGE_SIZE = 5000
 
 
 def _q(part: str) -> str:
+    """One path segment, escaped. An empty one would turn /users/<id> into /users/, the
+    whole list, so it is refused."""
+    if not part:
+        raise ValueError("an empty name or id cannot address a Keycloak object")
     return quote(part, safe="")
 
 
@@ -174,6 +178,8 @@ class RealmAdmin:
         return users
 
     def user(self, user_id: str) -> Json:
+        if not user_id:
+            raise KeycloakRequestError("GET", f"{self.base}/users/", 404, "no user id")
         user: Json = self._send("GET", f"/users/{_q(user_id)}")
         return user
 
