@@ -74,6 +74,7 @@ class StackSettings:
     realm: str
     realm_file: Path
     realm_overlay: str | None
+    sidecar_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -85,4 +86,5 @@ class StackSettings:
             realm=env.get("IDPACK_REALM") or DEFAULT_REALM,
             realm_file=Path(env.get("IDPACK_REALM_FILE") or "realm-config/mikrocloud.yaml"),
             realm_overlay=env.get("IDPACK_REALM_ENV", "dev") or None,
+            sidecar_port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
         )

@@ -19,9 +19,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from idpack.child_process import ChildService
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.distribution import log_tail, prepare_distribution
-from idpack.keycloak.server import KeycloakServer
+from idpack.keycloak.server import KeycloakServer, ensure_port_free
 from idpack.keycloak.target import KeycloakTarget
 from idpack.progress import say
 from idpack.settings import HarnessSettings, StackSettings
@@ -95,15 +96,15 @@ def write_json_atomically(path: Path, document: Mapping[str, Any], mode: int = 0
     temporary.replace(path)
 
 
-def stack_document(target: KeycloakTarget, files: StackFiles,
-                   realm: str | None) -> dict[str, Any]:
+def stack_document(target: KeycloakTarget, files: StackFiles, realm: str | None,
+                   sidecar_url: str | None = None) -> dict[str, Any]:
     """The keys DESIGN.md fixes. Parts of the stack that are not built yet are null."""
     return {
         "keycloak_url": target.url,
         "realm": realm,
         "admin_user": target.admin_user,
         "admin_password": target.admin_password,
-        "sidecar_url": None,
+        "sidecar_url": sidecar_url,
         "portal_url": None,
         "smtp_host": None,
         "smtp_port": None,
@@ -135,6 +136,7 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
     files = StackFiles(stack.state_dir)
     files.state_dir.mkdir(parents=True, exist_ok=True)
     server: KeycloakServer | None = None
+    sidecar: ChildService | None = None
     with _stop_signals_as_interrupt():
         try:
             existing = KeycloakTarget.from_env(env)
@@ -145,23 +147,54 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
                 server = _start_keycloak(stack, harness, files, env)
                 target = server.target
             realm = _provision_realm(stack, KeycloakAdminClient.connect(target), files, env)
-            write_json_atomically(files.stack_json, stack_document(target, files, realm))
-            _print_banner(target, files, server, realm)
-            if server is None:
-                while True:
-                    time.sleep(3600)
-            code = server.wait()
-            say(f"Keycloak stopped by itself (exit {code}). The end of {server.log_path}:\n"
-                + log_tail(server.log_path))
-            return 1
+            sidecar_url = None
+            if realm is not None:
+                sidecar, sidecar_url = _start_sidecar(stack, files, target, realm, env)
+            write_json_atomically(files.stack_json,
+                                  stack_document(target, files, realm, sidecar_url))
+            _print_banner(target, files, server, realm, sidecar_url)
+            return _watch(server, sidecar, files)
         except KeyboardInterrupt:
             say("\nStopping the stack ...")
             return 0
         finally:
             files.stack_json.unlink(missing_ok=True)
+            if sidecar is not None:
+                sidecar.stop()
+                say("Sidecar stopped.")
             if server is not None:
                 server.stop()
                 say("Keycloak stopped.")
+
+
+def _watch(server: KeycloakServer | None, sidecar: ChildService | None,
+           files: StackFiles) -> int:
+    """Until Ctrl-C; a part of the stack that stops by itself stops the whole."""
+    while True:
+        if server is not None and not server.is_running():
+            say(f"Keycloak stopped by itself. The end of {server.log_path}:\n"
+                + log_tail(server.log_path))
+            return 1
+        if sidecar is not None and sidecar.exit_code() is not None:
+            say(f"The sidecar stopped by itself (exit {sidecar.exit_code()}). The end of "
+                f"{sidecar.log_path}:\n" + log_tail(sidecar.log_path))
+            return 1
+        time.sleep(1)
+
+
+def _start_sidecar(stack: StackSettings, files: StackFiles, target: KeycloakTarget, realm: str,
+                   env: Mapping[str, str]) -> tuple[ChildService, str]:
+    ensure_port_free(stack.host, stack.sidecar_port, "IDPACK_SIDECAR_PORT")
+    url = f"http://{stack.host}:{stack.sidecar_port}"
+    child_env = {**realm_environment(files, env), "KEYCLOAK_URL": target.url,
+                 "IDPACK_REALM": realm, "IDPACK_HOME": str(files.state_dir),
+                 "IDPACK_SIDECAR_HOST": stack.host,
+                 "IDPACK_SIDECAR_PORT": str(stack.sidecar_port)}
+    sidecar = ChildService("the sidecar", [sys.executable, "-m", "idpack", "sidecar"],
+                           child_env, files.state_dir / "sidecar.log", f"{url}/readyz")
+    seconds = sidecar.start()
+    say(f"Sidecar ready on {url} in {seconds:.1f} s.")
+    return sidecar, url
 
 
 def _start_keycloak(stack: StackSettings, harness: HarnessSettings, files: StackFiles,
@@ -201,7 +234,7 @@ def _provision_realm(stack: StackSettings, admin: KeycloakAdminClient, files: St
 
 
 def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakServer | None,
-                  realm: str | None) -> None:
+                  realm: str | None, sidecar_url: str | None) -> None:
     cwd = Path.cwd()
 
     def shown(path: Path) -> str:
@@ -215,6 +248,8 @@ def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakSer
         f"  Admin console:   {target.url}/admin/",
         f"  Realm:           {target.url}/admin/master/console/#/{realm}" if realm else
         "  Realm:           (none)",
+        f"  Sidecar:         {sidecar_url} (API docs at {sidecar_url}/docs)" if sidecar_url
+        else "  Sidecar:         (not running)",
         f"  Admin user:      {target.admin_user}",
         "  Admin password:  " + (f"in {shown(files.admin_password)}" if server is not None
                                  else "from KEYCLOAK_ADMIN_PASSWORD"),

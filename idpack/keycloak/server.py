@@ -8,15 +8,12 @@ state. The server listens on loopback over HTTP, with health on its own manageme
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Self
 
 import requests
 
+from idpack.child_process import popen_options
 from idpack.errors import IdpackError
 from idpack.keycloak.distribution import KeycloakDistribution, log_tail
 from idpack.keycloak.target import KeycloakTarget
@@ -66,14 +64,6 @@ def ensure_port_free(host: str, port: int, setting: str) -> None:
                 f"holds it (see `ss -ltnp 'sport = :{port}'`) or choose another port with "
                 f"{setting}."
             ) from None
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if idpack dies without stopping the server (a
-    SIGKILL, a crash), the kernel sends the server SIGTERM instead of leaving it."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class KeycloakServer:
@@ -155,10 +145,7 @@ class KeycloakServer:
             self._process = subprocess.Popen(
                 self.command(), cwd=self.instance_dir, env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
-                # Own process group: Ctrl-C reaches idpack, which then stops the server in
-                # order, instead of both racing.
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                **popen_options(),  # type: ignore[call-overload]
             )
         try:
             self._wait_until_ready(started, timeout)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -21,11 +22,13 @@ from tests.processes import processes_mentioning
 REPO = Path(__file__).resolve().parents[2]
 
 
-def start_up(state: Path, port: int, management_port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_up(state: Path, port: int, management_port: int, log: Path,
+             sidecar_port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"KEYCLOAK_URL", "KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD"}}
     env |= {"IDPACK_HOME": str(state), "IDPACK_KEYCLOAK_PORT": str(port),
-            "IDPACK_KEYCLOAK_MANAGEMENT_PORT": str(management_port)}
+            "IDPACK_KEYCLOAK_MANAGEMENT_PORT": str(management_port),
+            "IDPACK_SIDECAR_PORT": str(sidecar_port)}
     with log.open("wb") as out:
         # Started as a shell starts a background job, with SIGINT ignored: Ctrl-C handling
         # must not depend on what idpack inherited.
@@ -51,10 +54,10 @@ def interrupt(process: subprocess.Popen[bytes]) -> int:
 
 def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     state = tmp_path / ".idpack"
-    port, management_port = free_port(), free_port()
+    port, management_port, sidecar_port = free_port(), free_port(), free_port()
     log = tmp_path / "up.log"
 
-    process = start_up(state, port, management_port, log)
+    process = start_up(state, port, management_port, log, sidecar_port)
     try:
         stack = wait_for_stack(process, state / "stack.json", log)
 
@@ -72,6 +75,10 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
         realm = admin.realm("mikrocloud").get()  # applied from realm-config with dev.yaml
         assert realm["verifyEmail"] is True
         assert realm["registrationAllowed"] is True
+        assert stack["sidecar_url"] == f"http://127.0.0.1:{sidecar_port}"
+        assert requests.get(f"{stack['sidecar_url']}/readyz", timeout=10).status_code == 200
+        unauthenticated = requests.get(f"{stack['sidecar_url']}/auth/users/userInfo", timeout=10)
+        assert unauthenticated.status_code == 401
         assert (state / "keycloak" / "data" / "h2").is_dir()  # the database stays in .idpack
         banner = log.read_text()
         assert f"Admin console:   http://127.0.0.1:{port}/admin/" in banner
@@ -83,9 +90,11 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
     assert code == 0
     assert not (state / "stack.json").exists()
     assert processes_mentioning(str(state)) == []
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{sidecar_port}/healthz", timeout=5)
 
     # A second run finds the same database, so the same generated admin works again.
-    process = start_up(state, port, management_port, log)
+    process = start_up(state, port, management_port, log, sidecar_port)
     try:
         again = wait_for_stack(process, state / "stack.json", log)
         assert again["admin_password"] == password

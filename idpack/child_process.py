@@ -1,0 +1,88 @@
+"""Services the local stack runs as child processes (the sidecar, later the relay): start
+one, wait until it answers, stop it, and never leave one behind."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import requests
+
+from idpack.errors import IdpackError
+
+
+def die_with_parent() -> None:
+    """Runs in the child before exec: if idpack dies without stopping it (a SIGKILL, a
+    crash), the kernel sends the child SIGTERM instead of leaving it running."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def popen_options() -> dict[str, object]:
+    """Own process group (Ctrl-C reaches idpack, which stops children in order) and
+    death with the parent."""
+    return {"start_new_session": True,
+            "preexec_fn": die_with_parent if sys.platform == "linux" else None}
+
+
+class ChildService:
+    def __init__(self, name: str, command: Sequence[str], env: Mapping[str, str],
+                 log_path: Path, ready_url: str, cwd: Path | None = None) -> None:
+        self.name, self.command, self.env = name, list(command), dict(env)
+        self.log_path, self.ready_url, self.cwd = log_path, ready_url, cwd
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> float:
+        """Seconds until the service answered its readiness URL."""
+        started = time.monotonic()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                self.command, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, **popen_options())  # type: ignore[call-overload]
+        while True:
+            if self._process.poll() is not None:
+                raise IdpackError(f"{self.name} exited with code {self._process.returncode} "
+                                  f"while starting. The end of {self.log_path}:\n"
+                                  + _tail(self.log_path))
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(self.ready_url, timeout=2).status_code == 200:
+                    return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                self.stop()
+                raise IdpackError(f"{self.name} did not answer {self.ready_url} within "
+                                  f"{timeout:.0f} s. The end of {self.log_path}:\n"
+                                  + _tail(self.log_path))
+            time.sleep(0.2)
+
+    def exit_code(self) -> int | None:
+        return self._process.poll() if self._process else None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"({path} could not be read)"
