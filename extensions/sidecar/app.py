@@ -31,7 +31,10 @@ def create_app(settings: SidecarSettings) -> Flask:
     if settings.trusted_proxies:
         # Behind a reverse proxy the client's address is in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
-    app.extensions["idpack.directory"] = Directory(keycloak, settings.realm)
+    directory = Directory(keycloak, settings.realm)
+    if settings.index_users:
+        directory.follow_users()
+    app.extensions["idpack.directory"] = directory
     app.extensions["idpack.tokens"] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,
         leeway=settings.leeway_seconds)

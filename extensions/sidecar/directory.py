@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from extensions.sidecar.access import Role, ucloud_role
+from extensions.sidecar.user_index import UserIndex
 from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
@@ -22,6 +23,12 @@ class Directory:
         self._pool = ThreadPoolExecutor(max_workers=LOOKUP_THREADS,
                                         thread_name_prefix="keycloak-lookup")
         self._role_representations: dict[str, Json] = {}
+        self.index: UserIndex | None = None
+
+    def follow_users(self, poll_seconds: float = 2.0, reload_seconds: float = 300.0) -> None:
+        """Answer lookups from an in-memory index kept current from admin events."""
+        self.index = UserIndex(self.api, self.role_of, poll_seconds, reload_seconds)
+        self.index.start()
 
     def user(self, user_id: str) -> Json:
         return self.api.user(user_id)
@@ -52,8 +59,15 @@ class Directory:
         return ucloud_role(r["name"] for r in self.api.effective_realm_roles_of_user(user_id))
 
     def lookup(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
-        """(user id, role) for each username, None for unknown ones. The Keycloak reads
-        run concurrently, a pool of connections wide."""
+        """(user id, role) for each username, None for unknown ones: from the index, and
+        from Keycloak (concurrently) for the names the index does not know."""
+        names = list(dict.fromkeys(usernames))
+        if self.index is None:
+            return self.resolve(names)
+        return self.index.lookup(names, self.resolve)
+
+    def resolve(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
+        """Ask Keycloak, a pool of connections wide."""
         def one(username: str) -> tuple[str, tuple[str, Role] | None]:
             user = self.find_by_username(username)
             if user is None:

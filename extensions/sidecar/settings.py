@@ -38,6 +38,7 @@ class SidecarSettings:
     smtp_port: int = 2525
     mail_from: str = "MikroCloud <no-reply@mikrocloud.com>"
     trusted_proxies: int = 0
+    index_users: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
@@ -79,6 +80,7 @@ class SidecarSettings:
             smtp_port=_int(env, "IDPACK_SMTP_PORT", 2525),
             mail_from=env.get("IDPACK_MAIL_FROM") or "MikroCloud <no-reply@mikrocloud.com>",
             trusted_proxies=_int(env, "IDPACK_SIDECAR_TRUSTED_PROXIES", 0),
+            index_users=(env.get("IDPACK_SIDECAR_INDEX_USERS") or "true").lower() != "false",
             host=env.get("IDPACK_SIDECAR_HOST") or "127.0.0.1",
             port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
             workers=_int(env, "IDPACK_SIDECAR_WORKERS", 2),

@@ -82,6 +82,12 @@ class RealmAdmin:
     def clients(self) -> list[Json]:
         return self._all("/clients")
 
+    def partial_import(self, representation: Json, if_exists: str = "SKIP") -> Json:
+        """Keycloak's bulk import (users, clients, roles, ...): one request for many."""
+        result: Json = self._send("POST", "/partialImport",
+                                  {**representation, "ifResourceExists": if_exists})
+        return result
+
     # User profile
 
     def user_profile(self) -> Json:
@@ -165,6 +171,21 @@ class RealmAdmin:
         return user
 
     # Users
+
+    def all_users(self) -> list[Json]:
+        """Every user, briefly (id, username, ...), PAGE_SIZE a request."""
+        return self._all("/users", {"briefRepresentation": "true"})
+
+    def role_members(self, role: str) -> list[Json]:
+        """The users holding a realm role directly."""
+        return self._all(f"/roles/{_q(role)}/users", {"briefRepresentation": "true"})
+
+    def admin_events(self, since_ms: int, resource_types: list[str]) -> list[Json]:
+        """Admin events from `since_ms` on (epoch milliseconds), oldest first."""
+        events: list[Json] = self._send("GET", "/admin-events", params={
+            "dateFrom": str(since_ms), "resourceTypes": resource_types,
+            "direction": "asc", "max": PAGE_SIZE})
+        return events
 
     def users_by_username(self, username: str) -> list[Json]:
         """Users whose username is exactly this one (Keycloak lower-cases usernames)."""
