@@ -34,6 +34,21 @@ def popen_options() -> dict[str, object]:
             "preexec_fn": die_with_parent if sys.platform == "linux" else None}
 
 
+def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """Graceful SIGTERM to the child's whole group, SIGKILL after the timeout; returns
+    once it is gone."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 class ChildService:
     def __init__(self, name: str, command: Sequence[str], env: Mapping[str, str],
                  log_path: Path, ready_url: str, cwd: Path | None = None) -> None:
@@ -68,17 +83,7 @@ class ChildService:
         return self._process.poll() if self._process else None
 
     def stop(self, timeout: float = 20.0) -> None:
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(self._process, timeout)
 
 
 def _tail(path: Path, lines: int = 30) -> str:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
+from extensions.sidecar.context import TOKENS
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.tokens import InvalidToken, KeySetUnavailable, TokenVerifier, VerifiedToken
 
@@ -72,7 +73,7 @@ def authenticate(allowed: Iterable[Role]) -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise RpcError(401, "Unauthorized: a Bearer token is required", "UNAUTHORIZED")
-    verifier: TokenVerifier = current_app.extensions["idpack.tokens"]
+    verifier: TokenVerifier = current_app.extensions[TOKENS]
     try:
         verified = verifier.verify(token.strip())
     except InvalidToken as exc:

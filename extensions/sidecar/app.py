@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from extensions.sidecar.blueprints import admin_users, lookups, passwords, profile, service
+from extensions.sidecar.context import DIRECTORY, SETTINGS, STORE, TOKENS
 from extensions.sidecar.directory import Directory
 from extensions.sidecar.errors import install_error_handlers
 from extensions.sidecar.settings import SidecarSettings
@@ -26,16 +27,16 @@ def create_app(settings: SidecarSettings) -> Flask:
         settings.keycloak_url,
         ServiceAccountLogin(settings.realm, settings.client_id, settings.client_secret),
         timeout=settings.keycloak_timeout)
-    app.extensions["idpack.settings"] = settings
-    app.extensions["idpack.store"] = SqliteStore(settings.store_path)
+    app.extensions[SETTINGS] = settings
+    app.extensions[STORE] = SqliteStore(settings.store_path)
     if settings.trusted_proxies:
         # Behind a reverse proxy the client's address is in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     directory = Directory(keycloak, settings.realm)
     if settings.index_users:
         directory.follow_users()
-    app.extensions["idpack.directory"] = directory
-    app.extensions["idpack.tokens"] = TokenVerifier(
+    app.extensions[DIRECTORY] = directory
+    app.extensions[TOKENS] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,
         leeway=settings.leeway_seconds)
     for family in (service, lookups, profile, passwords, admin_users):

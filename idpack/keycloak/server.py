@@ -7,11 +7,9 @@ state. The server listens on loopback over HTTP, with health on its own manageme
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -22,7 +20,7 @@ from typing import Self
 
 import requests
 
-from idpack.child_process import popen_options
+from idpack.child_process import popen_options, stop_process_group
 from idpack.errors import IdpackError
 from idpack.keycloak.distribution import KeycloakDistribution, log_tail
 from idpack.keycloak.target import KeycloakTarget
@@ -209,17 +207,7 @@ class KeycloakServer:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Graceful SIGTERM, then SIGKILL after the timeout; returns once it is gone."""
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(self._process, timeout)
 
     def __enter__(self) -> Self:
         return self

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from extensions.sidecar.access import Role
-from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.context import directory
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
     CreatedUser,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from extensions.sidecar.access import Role
-from extensions.sidecar.directory import Directory
+from extensions.sidecar.context import directory
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
     LookupEmailRequest,
@@ -21,11 +21,6 @@ from idpack.keycloak.admin import KeycloakRequestError
 
 blueprint = Blueprint("lookups", __name__)
 MAX_LOOKUP = 500
-
-
-def directory() -> Directory:
-    found: Directory = current_app.extensions["idpack.directory"]
-    return found
 
 
 @rpc(blueprint, "lookupUsers", "POST", "/auth/users/lookup", roles=(Role.ADMIN, Role.SERVICE),

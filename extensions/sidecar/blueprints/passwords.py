@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 import requests
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from extensions.sidecar.access import Role, caller
-from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.context import directory, settings
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import ChangePasswordRequest, ChangePasswordWithResetRequest
 from extensions.sidecar.rpc import parse, rpc
-from extensions.sidecar.settings import SidecarSettings
 from idpack.keycloak.admin import KeycloakRequestError, KeycloakUnavailable
 from idpack.keycloak.oidc import logout_session, password_grant
 
@@ -21,11 +20,6 @@ log = logging.getLogger("idpack.sidecar.passwords")
 # What Keycloak's token endpoint says when the password was right but the account
 # still has required actions (verify email, set up TOTP): the password is proven.
 NOT_FULLY_SET_UP = "Account is not fully set up"
-
-
-def settings() -> SidecarSettings:
-    found: SidecarSettings = current_app.extensions["idpack.settings"]
-    return found
 
 
 @rpc(blueprint, "changePassword", "POST", "/auth/users/password",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from extensions.sidecar import email_change
 from extensions.sidecar.access import Role, caller
-from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.context import directory, settings, store
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
     GetUserInfoResponse,
@@ -19,24 +19,12 @@ from extensions.sidecar.models import (
     first_attribute,
 )
 from extensions.sidecar.rpc import json_response, parse, rpc
-from extensions.sidecar.settings import SidecarSettings
 from idpack.keycloak.admin import KeycloakRequestError
-from idpack.store.base import Store
 
 blueprint = Blueprint("profile", __name__)
 log = logging.getLogger("idpack.sidecar.profile")
 OPTIONAL_FIELDS = tuple(OptionalUserInformation.model_fields)
 UPDATE_LIMIT, UPDATE_WINDOW = 10, 2 * 3600  # updateUserInfo calls per client IP
-
-
-def store() -> Store:
-    found: Store = current_app.extensions["idpack.store"]
-    return found
-
-
-def settings() -> SidecarSettings:
-    found: SidecarSettings = current_app.extensions["idpack.settings"]
-    return found
 
 
 @rpc(blueprint, "updateUserInfo", "POST", "/auth/users/updateUserInfo",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from extensions.sidecar.blueprints.lookups import directory
+from extensions.sidecar.context import directory
 from extensions.sidecar.errors import error_response
 from extensions.sidecar.openapi import DOCS_PAGE, openapi_document
 from idpack import __version__

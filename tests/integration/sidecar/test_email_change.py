@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from extensions.sidecar import email_change
+from extensions.sidecar.context import STORE
 from tests.integration.sidecar.conftest import SidecarRealm, bearer
 from tests.smtp_peer import Received
 
@@ -46,7 +47,7 @@ def test_names_change_at_once_and_a_new_email_only_through_its_link(
 
 def test_unknown_and_expired_links_fail_back_to_the_portal(app: Flask,
                                                           client: FlaskClient) -> None:
-    store = app.extensions["idpack.store"]
+    store = app.extensions[STORE]
     token = "expired-token-" + secrets.token_hex(8)
     store.put(email_change.NAMESPACE, email_change._key(token),
               {"user_id": "x", "email": "x@example.org", "created": 0}, 60)
