@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -87,6 +88,49 @@ def sidecar() -> None:
     from extensions.sidecar.settings import SidecarSettings
 
     serve(SidecarSettings.from_env(os.environ))
+
+
+@cli.group()
+def dkim() -> None:
+    """DKIM keys for the relay: one RSA-2048 and one Ed25519 key per selector.
+
+    \b
+      idpack dkim keygen --selector mc2026     # writes .idpack/dkim/mc2026-*.{pem,key}
+      idpack dkim dns --selector mc2026        # the TXT records to publish
+    Keys live in IDPACK_DKIM_KEYS_DIR (default .idpack/dkim), mode 0600.
+    """
+
+
+def _keys_dir() -> Path:
+    return Path(os.environ.get("IDPACK_DKIM_KEYS_DIR") or
+                Path(os.environ.get("IDPACK_HOME") or ".idpack") / "dkim")
+
+
+@dkim.command()
+@click.option("--selector", required=True, help="Selector name, e.g. mc2026 (a date is usual).")
+@click.option("--overwrite", is_flag=True, help="Replace existing keys of this selector.")
+def keygen(selector: str, overwrite: bool) -> None:
+    """Write a new RSA-2048 and Ed25519 key pair for SELECTOR."""
+    from mail.dkim_keys import generate, key_paths
+
+    generate(_keys_dir(), selector, overwrite=overwrite)
+    for path in key_paths(_keys_dir(), selector):
+        click.echo(f"wrote {path} (mode 0600)")
+    click.echo(f"Publish the records of `idpack dkim dns --selector {selector}` before the "
+               "relay signs with them.")
+
+
+@dkim.command()
+@click.option("--selector", required=True, help="Selector name given to keygen.")
+@click.option("--domain", default="mikrocloud.com", show_default=True,
+              help="The signing domain (d=).")
+def dns(selector: str, domain: str) -> None:
+    """Print the DNS TXT records that publish SELECTOR's public keys (zone-file lines)."""
+    from mail.dkim_keys import load
+
+    for name, value in load(_keys_dir(), selector).txt_records(domain).items():
+        chunks = " ".join(f'"{value[i:i + 255]}"' for i in range(0, len(value), 255))
+        click.echo(f"{name}. IN TXT ( {chunks} )")
 
 
 def main() -> None:
