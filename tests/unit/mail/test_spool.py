@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from mail.spool import Spool
+
+MESSAGE = b"From: no-reply@mikrocloud.com\r\n\r\nhello\r\n"
+
+
+def test_an_accepted_message_is_on_disk_with_its_state(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+
+    queue_id = spool.accept("no-reply@mikrocloud.com", ["a@example.org"], MESSAGE)
+
+    [entry] = list(spool.due())
+    assert (entry.id, entry.recipients) == (queue_id, ["a@example.org"])
+    assert spool.content(entry) == MESSAGE
+    eml = tmp_path / "queue" / f"{queue_id}.eml"
+    assert stat.S_IMODE(eml.stat().st_mode) == 0o600
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_restart_finds_the_queue_and_drops_half_written_files(tmp_path: Path) -> None:
+    Spool(tmp_path).accept("no-reply@mikrocloud.com", ["a@example.org"], MESSAGE)
+    (tmp_path / "tmp" / "x.eml.1234").write_bytes(b"half")
+    (tmp_path / "queue" / "orphan.json").write_text("{}")  # cut off before its .eml
+
+    spool = Spool(tmp_path)
+
+    assert len(spool.queued()) == 1
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_deferred_entries_wait_and_dead_letters_stay(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.accept("no-reply@mikrocloud.com", ["a@example.org", "b@example.org"], MESSAGE)
+    [entry] = list(spool.due())
+    entry.next_try = entry.created + 300
+    entry.attempts = 1
+    spool.update(entry)
+
+    assert list(spool.due(now=entry.created + 10)) == []
+    [again] = list(spool.due(now=entry.created + 301))
+    assert again.attempts == 1
+
+    again.failed = {"b@example.org": "550 5.1.1 no such user"}
+    again.recipients = []
+    spool.done(again)
+    assert spool.queued() == []
+    [dead] = spool.dead_letters()
+    assert dead.failed == {"b@example.org": "550 5.1.1 no such user"}
+    assert (tmp_path / "dead" / f"{dead.id}.eml").read_bytes() == MESSAGE
