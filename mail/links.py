@@ -1,0 +1,98 @@
+"""Rewrite Keycloak's action-token links into short links, `<public base>/s/<code>`.
+
+The message is parsed as MIME, every text part is decoded, its matching URLs replaced,
+and the part encoded again the way it was; nothing else changes. A short link expires
+with the token it carries (its JWT `exp`), or after a configured time; codes come from
+`secrets` (96 bits). Only URLs on configured hosts are ever stored."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from urllib.parse import parse_qs, urlsplit
+
+from idpack.store.base import Store
+
+NAMESPACE = "short-links"
+# Keycloak's e-mailed action links: verify email, reset credentials, execute actions.
+DEFAULT_PATTERN = r"https?://[^\s\"'<>]+/login-actions/action-token\?[^\s\"'<>]+"
+
+
+@dataclass(frozen=True)
+class ShortLink:
+    code: str
+    url: str
+    target: str
+    expires: float
+
+
+@dataclass
+class LinkRewriter:
+    store: Store
+    public_base: str
+    allowed_hosts: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...] = (re.compile(DEFAULT_PATTERN),)
+    default_ttl: float = 24 * 3600
+
+    def rewrite(self, content: bytes) -> tuple[bytes, list[ShortLink]]:
+        message = BytesParser(policy=policy.SMTP).parsebytes(content)
+        assert isinstance(message, EmailMessage)
+        links: dict[str, ShortLink] = {}
+        changed = False
+        for part in message.walk():
+            if part.get_content_maintype() != "text" or part.is_multipart():
+                continue
+            text = part.get_content()
+            new = self._replace(text, links, html_part=part.get_content_subtype() == "html")
+            if new != text:
+                encoding = part.get("Content-Transfer-Encoding", "7bit").lower()
+                part.set_content(new, subtype=part.get_content_subtype(),
+                                 charset=part.get_content_charset() or "utf-8",
+                                 cte=encoding if encoding in ("quoted-printable", "base64",
+                                                             "7bit", "8bit") else None)
+                changed = True
+        if not changed:
+            return content, []
+        return message.as_bytes(policy=policy.SMTP), list(links.values())
+
+    def _replace(self, text: str, links: dict[str, ShortLink], html_part: bool) -> str:
+        def shorten(match: re.Match[str]) -> str:
+            raw = match.group(0)
+            target = html.unescape(raw) if html_part else raw
+            if urlsplit(target).hostname not in self.allowed_hosts:
+                return raw
+            if target not in links:
+                links[target] = self._store(target)
+            return links[target].url
+
+        for pattern in self.patterns:
+            text = pattern.sub(shorten, text)
+        return text
+
+    def _store(self, target: str) -> ShortLink:
+        expires = token_expiry(target) or time.time() + self.default_ttl
+        code = secrets.token_urlsafe(12)  # 96 bits
+        self.store.put(NAMESPACE, code, {"target": target, "expires": expires},
+                       max(1.0, expires - time.time()))
+        return ShortLink(code, f"{self.public_base.rstrip('/')}/s/{code}", target, expires)
+
+
+def token_expiry(url: str) -> float | None:
+    """The `exp` of the action token (a JWT in `key=`), if the link carries one."""
+    token = (parse_qs(urlsplit(url).query).get("key") or [""])[0]
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return float(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None
