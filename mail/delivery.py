@@ -1,0 +1,136 @@
+"""The delivery worker: sends queued messages to the upstream and settles each
+recipient. A 4xx or no connection defers with exponential backoff (Postfix-like: 5
+minutes doubling to about an hour, dead after 5 days, all configurable); a 5xx
+dead-letters that recipient with the reason; a message past the maximum age is
+dead-lettered whole. Embedded default: a local Maildir instead of an upstream."""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from mail.spool import Entry, Spool
+
+log = logging.getLogger("idpack.relay.delivery")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    first: float = 300.0
+    maximum: float = 4000.0
+    max_age: float = 5 * 24 * 3600.0
+
+    def delay(self, attempts: int) -> float:
+        return float(min(self.maximum, self.first * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per recipient: delivered, deferred (temporary) or refused (permanent)."""
+
+    delivered: list[str]
+    deferred: dict[str, str]
+    refused: dict[str, str]
+
+
+class Upstream(Protocol):
+    def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class SmtpUpstream:
+    host: str
+    port: int
+    starttls: bool = True
+    verify_certificates: bool = True
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome:
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    context = ssl.create_default_context()
+                    if not self.verify_certificates:
+                        context.check_hostname = False
+                        context.verify_mode = ssl.CERT_NONE
+                    smtp.starttls(context=context)
+                if self.username is not None:
+                    smtp.login(self.username, self.password or "")
+                refused = smtp.sendmail(mail_from, recipients, content)
+        except smtplib.SMTPRecipientsRefused as exc:
+            return _split(recipients, {r: (code, text) for r, (code, text)
+                                       in exc.recipients.items()})
+        except smtplib.SMTPResponseException as exc:
+            reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+            if 500 <= exc.smtp_code < 600:
+                return Outcome([], {}, dict.fromkeys(recipients, reason))
+            return Outcome([], dict.fromkeys(recipients, reason), {})
+        except (OSError, smtplib.SMTPException) as exc:
+            return Outcome([], dict.fromkeys(recipients, f"no connection: {exc}"), {})
+        return _split(recipients, refused)
+
+
+def _split(recipients: list[str], refused: dict[str, tuple[int, bytes]]) -> Outcome:
+    deferred: dict[str, str] = {}
+    permanent: dict[str, str] = {}
+    for recipient, (code, text) in refused.items():
+        reason = f"{code} {text.decode(errors='replace')}"
+        (permanent if 500 <= code < 600 else deferred)[recipient] = reason
+    delivered = [r for r in recipients if r not in refused]
+    return Outcome(delivered, deferred, permanent)
+
+
+@dataclass(frozen=True)
+class MaildirUpstream:
+    """`make run`'s upstream: every message lands in a local Maildir."""
+
+    path: Path
+
+    def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome:
+        mailbox.Maildir(self.path, create=True).add(content)
+        return Outcome(list(recipients), {}, {})
+
+
+def deliver_due(spool: Spool, upstream: Upstream, backoff: Backoff,
+                now: float | None = None) -> int:
+    """One pass over the due messages; how many were settled (left the queue)."""
+    settled = 0
+    for entry in spool.due(now):
+        if _deliver(spool, upstream, backoff, entry):
+            settled += 1
+    return settled
+
+
+def _deliver(spool: Spool, upstream: Upstream, backoff: Backoff, entry: Entry) -> bool:
+    outcome = upstream.send(entry.mail_from, entry.recipients, spool.content(entry))
+    for recipient in outcome.delivered:
+        log.info("%s delivered to %s", entry.id, recipient)
+    for recipient, reason in outcome.refused.items():
+        log.warning("%s dead-lettered for %s: %s", entry.id, recipient, reason)
+    entry.failed.update(outcome.refused)
+    entry.recipients = list(outcome.deferred)
+    entry.attempts += 1
+    if not entry.recipients:
+        spool.done(entry)
+        return True
+    if time.time() - entry.created > backoff.max_age:
+        entry.failed.update({r: f"gave up after {entry.attempts} attempts: {why}"
+                             for r, why in outcome.deferred.items()})
+        entry.recipients = []
+        log.warning("%s dead-lettered: too old", entry.id)
+        spool.done(entry)
+        return True
+    entry.last_error = "; ".join(f"{r}: {why}" for r, why in outcome.deferred.items())
+    entry.next_try = time.time() + backoff.delay(entry.attempts)
+    log.info("%s deferred (attempt %d, next in %.0f s): %s", entry.id, entry.attempts,
+             entry.next_try - time.time(), entry.last_error)
+    spool.update(entry)
+    return False
