@@ -69,7 +69,9 @@ class SmtpUpstream:
             return _split(recipients, {r: (code, text) for r, (code, text)
                                        in exc.recipients.items()})
         except smtplib.SMTPResponseException as exc:
-            reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+            error = exc.smtp_error
+            text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+            reason = f"{exc.smtp_code} {text}"
             if 500 <= exc.smtp_code < 600:
                 return Outcome([], {}, dict.fromkeys(recipients, reason))
             return Outcome([], dict.fromkeys(recipients, reason), {})
