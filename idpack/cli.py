@@ -90,6 +90,45 @@ def sidecar() -> None:
     serve(SidecarSettings.from_env(os.environ))
 
 
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def relay(ctx: click.Context) -> None:
+    """The DKIM mail relay Keycloak sends through (SMTP on 127.0.0.1:2525).
+
+    \b
+    It refuses foreign senders and smuggling, shortens Keycloak's action links,
+    limits verification mails to 5 a minute per recipient, signs with RSA and
+    Ed25519 DKIM, spools durably (fsync) before answering 250, and delivers to
+    IDPACK_RELAY_UPSTREAM (smtp://host:port, or maildir:PATH, the default under
+    .idpack/mail). Keys: `idpack dkim keygen --selector $IDPACK_DKIM_SELECTOR`.
+    \b
+      idpack relay          # serve
+      idpack relay queue    # what waits, and the dead letters
+    """
+    if ctx.invoked_subcommand is None:
+        from mail.relay import serve
+        from mail.settings import RelaySettings
+
+        serve(RelaySettings.from_env(os.environ))
+
+
+@relay.command()
+def queue() -> None:
+    """List queued messages and dead letters (with their reasons)."""
+    from mail.settings import RelaySettings
+    from mail.spool import Spool
+
+    spool = Spool(RelaySettings.from_env(os.environ).spool_dir)
+    waiting, dead = spool.queued(), spool.dead_letters()
+    click.echo(f"{len(waiting)} queued, {len(dead)} dead-lettered ({spool.root})")
+    for entry in waiting:
+        click.echo(f"  queued {entry.id} to {', '.join(entry.recipients)}: attempt "
+                   f"{entry.attempts}, {entry.last_error or 'not tried yet'}")
+    for entry in dead:
+        for recipient, reason in entry.failed.items():
+            click.echo(f"  dead   {entry.id} to {recipient}: {reason}")
+
+
 @cli.group()
 def dkim() -> None:
     """DKIM keys for the relay: one RSA-2048 and one Ed25519 key per selector.

@@ -1,0 +1,48 @@
+"""Accept one message: check, rewrite links, rate-limit, sign, spool. Each stage is its
+own module; this one only runs them in order. The answer is the SMTP reply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from idpack.store.base import Store
+from mail.checks import Refusal, check_message, check_sender
+from mail.links import LinkRewriter
+from mail.signing import Signer
+from mail.spool import Spool
+
+log = logging.getLogger("idpack.relay")
+VERIFY_WINDOW = 60.0
+
+
+@dataclass
+class Pipeline:
+    domains: frozenset[str]
+    links: LinkRewriter
+    store: Store
+    signer: Signer
+    spool: Spool
+    verify_limit: int = 5
+
+    def accept(self, mail_from: str, recipients: list[str], content: bytes) -> str:
+        refusal = check_sender(mail_from, self.domains) or check_message(content, self.domains)
+        if refusal is not None:
+            log.info("refused from <%s> to %s: %s", mail_from, recipients, refusal.text)
+            return refusal.reply()
+        rewritten, links = self.links.rewrite(content)
+        if links:  # a verification (action-token) mail: at most N a minute per recipient
+            for recipient in recipients:
+                verdict = self.store.hit(f"verify-mail:{recipient.lower()}", VERIFY_WINDOW,
+                                         self.verify_limit)
+                if not verdict.allowed:
+                    reply = Refusal(450, f"4.7.1 Too many verification mails to <{recipient}>; "
+                                         f"try again in {verdict.retry_after:.0f} s")
+                    log.info("deferred mail to %s: %s", recipient, reply.text)
+                    return reply.reply()
+        queue_id = self.spool.accept(mail_from, recipients, self.signer.sign(rewritten))
+        for link in links:
+            log.info("queued %s to %s: short link %s", queue_id, ", ".join(recipients), link.url)
+        if not links:
+            log.info("queued %s from <%s> to %s", queue_id, mail_from, ", ".join(recipients))
+        return f"250 2.0.0 Ok: queued as {queue_id}"

@@ -1,0 +1,72 @@
+"""The relay's settings, from the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+from idpack.errors import IdpackError
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    host: str
+    port: int
+    hostname: str  # how the relay announces itself
+    domains: frozenset[str]
+    networks: tuple[IpNetwork, ...]
+    max_size: int
+    dkim_selector: str
+    dkim_keys_dir: Path
+    short_link_base: str
+    short_link_hosts: frozenset[str]
+    store_path: Path
+    spool_dir: Path
+    upstream: str  # "maildir:<path>" or "smtp://host:port"
+    upstream_starttls: bool = True
+    upstream_verify: bool = True
+    upstream_user: str | None = None
+    upstream_password: str | None = field(default=None, repr=False)
+    verify_limit: int = 5  # verification mails a minute per recipient
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
+        home = Path(env.get("IDPACK_HOME") or ".idpack")
+        try:
+            networks = tuple(ipaddress.ip_network(n) for n in _list(
+                env.get("IDPACK_RELAY_NETWORKS") or "127.0.0.0/8,::1/128"))
+            port = int(env.get("IDPACK_RELAY_PORT") or 2525)
+            max_size = int(env.get("IDPACK_RELAY_MAX_SIZE") or 10 * 1024 * 1024)
+        except ValueError as exc:
+            raise IdpackError(f"relay settings: {exc}") from None
+        return cls(
+            host=env.get("IDPACK_RELAY_HOST") or "127.0.0.1",
+            port=port,
+            hostname=env.get("IDPACK_RELAY_HOSTNAME") or "mailman.mikrocloud.com",
+            domains=frozenset(d.lower() for d in _list(
+                env.get("IDPACK_RELAY_DOMAINS") or "mikrocloud.com")),
+            networks=networks,
+            max_size=max_size,
+            dkim_selector=env.get("IDPACK_DKIM_SELECTOR") or "idpack",
+            dkim_keys_dir=Path(env.get("IDPACK_DKIM_KEYS_DIR") or home / "dkim"),
+            short_link_base=env.get("IDPACK_SHORT_LINK_BASE") or "https://mkcld.link",
+            short_link_hosts=frozenset(_list(
+                env.get("IDPACK_SHORT_LINK_HOSTS") or "127.0.0.1,localhost")),
+            store_path=Path(env.get("IDPACK_STORE_PATH") or home / "store.sqlite"),
+            spool_dir=Path(env.get("IDPACK_SPOOL_DIR") or home / "spool"),
+            upstream=env.get("IDPACK_RELAY_UPSTREAM") or f"maildir:{home / 'mail'}",
+            upstream_starttls=(env.get("IDPACK_RELAY_UPSTREAM_STARTTLS") or "true") != "false",
+            upstream_verify=(env.get("IDPACK_RELAY_UPSTREAM_VERIFY") or "true") != "false",
+            upstream_user=env.get("IDPACK_RELAY_UPSTREAM_USER") or None,
+            upstream_password=env.get("IDPACK_RELAY_UPSTREAM_PASSWORD") or None,
+        )
