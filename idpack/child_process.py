@@ -8,10 +8,11 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import requests
@@ -34,6 +35,25 @@ def popen_options() -> dict[str, object]:
             "preexec_fn": die_with_parent if sys.platform == "linux" else None}
 
 
+def http_ready(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return requests.get(url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+    return check
+
+
+def tcp_ready(host: str, port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with socket.create_connection((host, port), timeout=2):
+                return True
+        except OSError:
+            return False
+    return check
+
+
 def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
     """Graceful SIGTERM to the child's whole group, SIGKILL after the timeout; returns
     once it is gone."""
@@ -51,9 +71,9 @@ def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float) 
 
 class ChildService:
     def __init__(self, name: str, command: Sequence[str], env: Mapping[str, str],
-                 log_path: Path, ready_url: str, cwd: Path | None = None) -> None:
+                 log_path: Path, ready: Callable[[], bool], cwd: Path | None = None) -> None:
         self.name, self.command, self.env = name, list(command), dict(env)
-        self.log_path, self.ready_url, self.cwd = log_path, ready_url, cwd
+        self.log_path, self.ready, self.cwd = log_path, ready, cwd
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> float:
@@ -69,12 +89,11 @@ class ChildService:
                 raise IdpackError(f"{self.name} exited with code {self._process.returncode} "
                                   f"while starting. The end of {self.log_path}:\n"
                                   + _tail(self.log_path))
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(self.ready_url, timeout=2).status_code == 200:
-                    return time.monotonic() - started
+            if self.ready():
+                return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 self.stop()
-                raise IdpackError(f"{self.name} did not answer {self.ready_url} within "
+                raise IdpackError(f"{self.name} was not ready within "
                                   f"{timeout:.0f} s. The end of {self.log_path}:\n"
                                   + _tail(self.log_path))
             time.sleep(0.2)

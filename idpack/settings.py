@@ -75,6 +75,7 @@ class StackSettings:
     realm_file: Path
     realm_overlay: str | None
     sidecar_port: int
+    relay_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -87,4 +88,5 @@ class StackSettings:
             realm_file=Path(env.get("IDPACK_REALM_FILE") or "realm-config/mikrocloud.yaml"),
             realm_overlay=env.get("IDPACK_REALM_ENV", "dev") or None,
             sidecar_port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
+            relay_port=_int(env, "IDPACK_RELAY_PORT", 2525),
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from idpack.child_process import ChildService
+from idpack.child_process import ChildService, http_ready, tcp_ready
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.distribution import log_tail, prepare_distribution
 from idpack.keycloak.server import KeycloakServer, ensure_port_free
@@ -97,7 +97,8 @@ def write_json_atomically(path: Path, document: Mapping[str, Any], mode: int = 0
 
 
 def stack_document(target: KeycloakTarget, files: StackFiles, realm: str | None,
-                   sidecar_url: str | None = None) -> dict[str, Any]:
+                   sidecar_url: str | None = None,
+                   relay: tuple[str, int] | None = None) -> dict[str, Any]:
     """The keys DESIGN.md fixes. Parts of the stack that are not built yet are null."""
     return {
         "keycloak_url": target.url,
@@ -106,9 +107,9 @@ def stack_document(target: KeycloakTarget, files: StackFiles, realm: str | None,
         "admin_password": target.admin_password,
         "sidecar_url": sidecar_url,
         "portal_url": None,
-        "smtp_host": None,
-        "smtp_port": None,
-        "mail_dir": None,
+        "smtp_host": relay[0] if relay else None,
+        "smtp_port": relay[1] if relay else None,
+        "mail_dir": str(files.mail_dir) if relay else None,
     }
 
 
@@ -136,7 +137,7 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
     files = StackFiles(stack.state_dir)
     files.state_dir.mkdir(parents=True, exist_ok=True)
     server: KeycloakServer | None = None
-    sidecar: ChildService | None = None
+    children: list[ChildService] = []
     with _stop_signals_as_interrupt():
         try:
             existing = KeycloakTarget.from_env(env)
@@ -146,44 +147,78 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
             else:
                 server = _start_keycloak(stack, harness, files, env)
                 target = server.target
-            realm = _provision_realm(stack, KeycloakAdminClient.connect(target), files, env)
-            sidecar_url = None
-            if realm is not None:
-                sidecar, sidecar_url = _start_sidecar(stack, files, target, realm, env)
+            sidecar_url: str | None = f"http://{stack.host}:{stack.sidecar_port}"
+            children.append(_start_relay(stack, files, target, str(sidecar_url), env))
+            relay = (stack.host, stack.relay_port)
+            mail_env = {"IDPACK_SMTP_HOST": stack.host, "IDPACK_SMTP_PORT": str(stack.relay_port),
+                        **env}
+            realm = _provision_realm(stack, KeycloakAdminClient.connect(target), files, mail_env)
+            if realm is None:
+                sidecar_url = None
+            else:
+                children.append(_start_sidecar(stack, files, target, realm, mail_env))
             write_json_atomically(files.stack_json,
-                                  stack_document(target, files, realm, sidecar_url))
-            _print_banner(target, files, server, realm, sidecar_url)
-            return _watch(server, sidecar, files)
+                                  stack_document(target, files, realm, sidecar_url, relay))
+            _print_banner(target, files, server, realm, sidecar_url, relay)
+            return _watch(server, children)
         except KeyboardInterrupt:
             say("\nStopping the stack ...")
             return 0
         finally:
             files.stack_json.unlink(missing_ok=True)
-            if sidecar is not None:
-                sidecar.stop()
-                say("Sidecar stopped.")
+            for child in reversed(children):
+                child.stop()
+                say(f"{child.name.capitalize()} stopped.")
             if server is not None:
                 server.stop()
                 say("Keycloak stopped.")
 
 
-def _watch(server: KeycloakServer | None, sidecar: ChildService | None,
-           files: StackFiles) -> int:
+def _watch(server: KeycloakServer | None, children: list[ChildService]) -> int:
     """Until Ctrl-C; a part of the stack that stops by itself stops the whole."""
     while True:
         if server is not None and not server.is_running():
             say(f"Keycloak stopped by itself. The end of {server.log_path}:\n"
                 + log_tail(server.log_path))
             return 1
-        if sidecar is not None and sidecar.exit_code() is not None:
-            say(f"The sidecar stopped by itself (exit {sidecar.exit_code()}). The end of "
-                f"{sidecar.log_path}:\n" + log_tail(sidecar.log_path))
-            return 1
+        for child in children:
+            if child.exit_code() is not None:
+                say(f"{child.name.capitalize()} stopped by itself (exit {child.exit_code()}). "
+                    f"The end of {child.log_path}:\n" + log_tail(child.log_path))
+                return 1
         time.sleep(1)
 
 
+DKIM_SELECTOR = "idpack"
+
+
+def _start_relay(stack: StackSettings, files: StackFiles, target: KeycloakTarget,
+                 short_link_base: str, env: Mapping[str, str]) -> ChildService:
+    """The relay, delivering into .idpack/mail; DKIM keys made on the first run."""
+    from mail.dkim_keys import generate, key_paths
+
+    ensure_port_free(stack.host, stack.relay_port, "IDPACK_RELAY_PORT")
+    keys_dir = files.state_dir / "dkim"
+    if not all(p.exists() for p in key_paths(keys_dir, DKIM_SELECTOR)):
+        generate(keys_dir, DKIM_SELECTOR)
+        say(f"Made DKIM keys for selector {DKIM_SELECTOR} in {keys_dir}.")
+    keycloak_host = target.url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
+    child_env = {**env, "IDPACK_HOME": str(files.state_dir), "IDPACK_RELAY_HOST": stack.host,
+                 "IDPACK_RELAY_PORT": str(stack.relay_port),
+                 "IDPACK_DKIM_SELECTOR": DKIM_SELECTOR, "IDPACK_DKIM_KEYS_DIR": str(keys_dir),
+                 "IDPACK_SHORT_LINK_BASE": short_link_base,
+                 "IDPACK_SHORT_LINK_HOSTS": f"{keycloak_host},127.0.0.1,localhost",
+                 "IDPACK_RELAY_UPSTREAM": f"maildir:{files.mail_dir}"}
+    relay = ChildService("the relay", [sys.executable, "-m", "idpack", "relay"], child_env,
+                         files.state_dir / "relay.log", tcp_ready(stack.host, stack.relay_port))
+    seconds = relay.start()
+    say(f"Relay ready on {stack.host}:{stack.relay_port} in {seconds:.1f} s "
+        f"(mail lands in {files.mail_dir}).")
+    return relay
+
+
 def _start_sidecar(stack: StackSettings, files: StackFiles, target: KeycloakTarget, realm: str,
-                   env: Mapping[str, str]) -> tuple[ChildService, str]:
+                   env: Mapping[str, str]) -> ChildService:
     ensure_port_free(stack.host, stack.sidecar_port, "IDPACK_SIDECAR_PORT")
     url = f"http://{stack.host}:{stack.sidecar_port}"
     child_env = {**realm_environment(files, env), "KEYCLOAK_URL": target.url,
@@ -191,10 +226,10 @@ def _start_sidecar(stack: StackSettings, files: StackFiles, target: KeycloakTarg
                  "IDPACK_SIDECAR_HOST": stack.host,
                  "IDPACK_SIDECAR_PORT": str(stack.sidecar_port)}
     sidecar = ChildService("the sidecar", [sys.executable, "-m", "idpack", "sidecar"],
-                           child_env, files.state_dir / "sidecar.log", f"{url}/readyz")
+                           child_env, files.state_dir / "sidecar.log", http_ready(f"{url}/readyz"))
     seconds = sidecar.start()
     say(f"Sidecar ready on {url} in {seconds:.1f} s.")
-    return sidecar, url
+    return sidecar
 
 
 def _start_keycloak(stack: StackSettings, harness: HarnessSettings, files: StackFiles,
@@ -234,7 +269,8 @@ def _provision_realm(stack: StackSettings, admin: KeycloakAdminClient, files: St
 
 
 def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakServer | None,
-                  realm: str | None, sidecar_url: str | None) -> None:
+                  realm: str | None, sidecar_url: str | None,
+                  relay: tuple[str, int] | None) -> None:
     cwd = Path.cwd()
 
     def shown(path: Path) -> str:
@@ -250,6 +286,8 @@ def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakSer
         "  Realm:           (none)",
         f"  Sidecar:         {sidecar_url} (API docs at {sidecar_url}/docs)" if sidecar_url
         else "  Sidecar:         (not running)",
+        f"  Mail relay:      smtp://{relay[0]}:{relay[1]} -> {files.mail_dir}" if relay
+        else "  Mail relay:      (not running)",
         f"  Admin user:      {target.admin_user}",
         "  Admin password:  " + (f"in {shown(files.admin_password)}" if server is not None
                                  else "from KEYCLOAK_ADMIN_PASSWORD"),
