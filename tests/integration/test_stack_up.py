@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -38,13 +39,13 @@ def start_up(state: Path, port: int, management_port: int, log: Path,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
-def wait_for_stack(process: subprocess.Popen[bytes], stack_json: Path, log: Path) -> dict[str, str]:
+def wait_for_stack(process: subprocess.Popen[bytes], stack_json: Path, log: Path) -> dict[str, Any]:
     deadline = time.monotonic() + 300
     while not stack_json.exists():
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.5)
-    document: dict[str, str] = json.loads(stack_json.read_text())
+    document: dict[str, Any] = json.loads(stack_json.read_text())
     return document
 
 
