@@ -220,6 +220,11 @@ class RealmAdmin:
         self._send("PUT", f"/users/{_q(user_id)}/reset-password",
                    {"type": "password", "value": password, "temporary": temporary})
 
+    def send_verify_email(self, user_id: str, lifespan: int = 86400) -> None:
+        """Keycloak mails the user a verification link (valid `lifespan` seconds)."""
+        self._send("PUT", f"/users/{_q(user_id)}/send-verify-email",
+                   params={"lifespan": str(lifespan)})
+
     def credentials(self, user_id: str) -> list[Json]:
         found: list[Json] = self._send("GET", f"/users/{_q(user_id)}/credentials")
         return found

@@ -1,0 +1,81 @@
+"""Keycloak itself sends a verification mail through the relay to a real upstream."""
+
+from __future__ import annotations
+
+import mailbox
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import dkim
+import pytest
+
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.server import free_port
+from mail.delivery import Backoff, deliver_due
+from mail.dkim_keys import generate
+from mail.dkim_keys import load as load_keys
+from mail.links import NAMESPACE
+from mail.relay import Relay
+from mail.settings import RelaySettings
+from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[Relay]:
+    generate(tmp_path / "dkim", "kc")
+    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
+                       port=free_port(), dkim_selector="kc")
+    running = Relay.build(settings, Backoff(first=1, maximum=2))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_keycloaks_verification_mail_arrives_shortened_and_signed(
+        relay: Relay, keycloak_admin: KeycloakAdminClient, fresh_realm_name: str) -> None:
+    env = {**SECRETS, "IDPACK_SMTP_PORT": str(relay.settings.port)}
+    apply(keycloak_admin, load(fresh_realm_name, env=env))
+    api = keycloak_admin.realm(fresh_realm_name)
+    address = f"kc-{secrets.token_hex(3)}@example.org"
+    user_id = api.create_user({"username": address.split("@")[0], "email": address,
+                               "enabled": True, "firstName": "Kim", "lastName": "Mail"})
+
+    api.send_verify_email(user_id)
+
+    maildir = Path(relay.settings.upstream.removeprefix("maildir:"))
+    deadline = time.monotonic() + 30
+    while not (maildir.exists() and list(mailbox.Maildir(maildir))):
+        deliver_due(relay.spool, relay.upstream, relay.backoff)
+        assert time.monotonic() < deadline, "no mail arrived"
+        time.sleep(0.2)
+    [stored] = list(mailbox.Maildir(maildir))
+    raw = stored.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+
+    assert message["From"].addresses[0].addr_spec == "no-reply@mikrocloud.com"
+    assert message["From"].addresses[0].display_name == "MikroCloud"
+    assert message["To"].addresses[0].addr_spec == address
+    texts = [part.get_content() for part in message.walk()
+             if part.get_content_maintype() == "text"]
+    assert texts
+    assert all("action-token" not in text for text in texts)
+    assert all("https://mkcld.link/s/" in text for text in texts)
+    code = texts[0].split("https://mkcld.link/s/")[1][:16]
+    stored_link = relay.pipeline.store.get(NAMESPACE, code)
+    assert stored_link is not None
+    assert "/login-actions/action-token?key=" in stored_link["target"]
+    assert stored_link["expires"] > time.time() + 86000  # the token's own 24 h
+    records = load_keys(relay.settings.dkim_keys_dir, "kc").txt_records("mikrocloud.com")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        return records[name.decode().rstrip(".")].encode()
+
+    assert dkim.DKIM(raw).verify(idx=0, dnsfunc=dns)
+    assert dkim.DKIM(raw).verify(idx=1, dnsfunc=dns)
