@@ -11,6 +11,8 @@ import mailbox
 import smtplib
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -39,8 +41,21 @@ class Outcome:
     refused: dict[str, str]
 
 
-class Upstream(Protocol):
+class Sender(Protocol):
     def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome: ...
+
+
+class Upstream(Protocol):
+    def connect(self) -> AbstractContextManager[Sender]:
+        """One session for a whole delivery pass: one connection, many messages."""
+
+
+class _Unreachable:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome:
+        return Outcome([], dict.fromkeys(recipients, f"no connection: {self.reason}"), {})
 
 
 @dataclass(frozen=True)
@@ -53,18 +68,38 @@ class SmtpUpstream:
     password: str | None = None
     timeout: float = 30.0
 
-    def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome:
+    @contextmanager
+    def connect(self) -> Iterator[Sender]:
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    context = ssl.create_default_context()
-                    if not self.verify_certificates:
-                        context.check_hostname = False
-                        context.verify_mode = ssl.CERT_NONE
-                    smtp.starttls(context=context)
-                if self.username is not None:
-                    smtp.login(self.username, self.password or "")
-                refused = smtp.sendmail(mail_from, recipients, content)
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                context = ssl.create_default_context()
+                if not self.verify_certificates:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                smtp.starttls(context=context)
+            if self.username is not None:
+                smtp.login(self.username, self.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            yield _Unreachable(str(exc))
+            return
+        try:
+            yield _SmtpSession(smtp)
+        finally:
+            with suppress(OSError, smtplib.SMTPException):
+                smtp.quit()
+
+
+class _SmtpSession:
+    def __init__(self, smtp: smtplib.SMTP) -> None:
+        self.smtp = smtp
+        self.broken: str | None = None
+
+    def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome:
+        if self.broken is not None:
+            return _Unreachable(self.broken).send(mail_from, recipients, content)
+        try:
+            refused = self.smtp.sendmail(mail_from, recipients, content)
         except smtplib.SMTPRecipientsRefused as exc:
             return _split(recipients, {r: (code, text) for r, (code, text)
                                        in exc.recipients.items()})
@@ -76,6 +111,7 @@ class SmtpUpstream:
                 return Outcome([], {}, dict.fromkeys(recipients, reason))
             return Outcome([], dict.fromkeys(recipients, reason), {})
         except (OSError, smtplib.SMTPException) as exc:
+            self.broken = str(exc)  # the connection is gone: the rest of the pass waits
             return Outcome([], dict.fromkeys(recipients, f"no connection: {exc}"), {})
         return _split(recipients, refused)
 
@@ -96,6 +132,10 @@ class MaildirUpstream:
 
     path: Path
 
+    @contextmanager
+    def connect(self) -> Iterator[Sender]:
+        yield self
+
     def send(self, mail_from: str, recipients: list[str], content: bytes) -> Outcome:
         mailbox.Maildir(self.path, create=True).add(content)
         return Outcome(list(recipients), {}, {})
@@ -103,16 +143,22 @@ class MaildirUpstream:
 
 def deliver_due(spool: Spool, upstream: Upstream, backoff: Backoff,
                 now: float | None = None) -> int:
-    """One pass over the due messages; how many were settled (left the queue)."""
+    """One pass over the due messages, over one upstream session; how many were
+    settled (left the queue). The queue directory is fsynced once for them all."""
+    entries = list(spool.due(now))
+    if not entries:
+        return 0
     settled = 0
-    for entry in spool.due(now):
-        if _deliver(spool, upstream, backoff, entry):
-            settled += 1
+    with upstream.connect() as sender:
+        for entry in entries:
+            if _deliver(spool, sender, backoff, entry):
+                settled += 1
+    spool.sync()
     return settled
 
 
-def _deliver(spool: Spool, upstream: Upstream, backoff: Backoff, entry: Entry) -> bool:
-    outcome = upstream.send(entry.mail_from, entry.recipients, spool.content(entry))
+def _deliver(spool: Spool, sender: Sender, backoff: Backoff, entry: Entry) -> bool:
+    outcome = sender.send(entry.mail_from, entry.recipients, spool.content(entry))
     for recipient in outcome.delivered:
         log.info("%s delivered to %s", entry.id, recipient)
     for recipient, reason in outcome.refused.items():
@@ -121,14 +167,14 @@ def _deliver(spool: Spool, upstream: Upstream, backoff: Backoff, entry: Entry) -
     entry.recipients = list(outcome.deferred)
     entry.attempts += 1
     if not entry.recipients:
-        spool.done(entry)
+        spool.done(entry, sync=False)
         return True
     if time.time() - entry.created > backoff.max_age:
         entry.failed.update({r: f"gave up after {entry.attempts} attempts: {why}"
                              for r, why in outcome.deferred.items()})
         entry.recipients = []
         log.warning("%s dead-lettered: too old", entry.id)
-        spool.done(entry)
+        spool.done(entry, sync=False)
         return True
     entry.last_error = "; ".join(f"{r}: {why}" for r, why in outcome.deferred.items())
     entry.next_try = time.time() + backoff.delay(entry.attempts)

@@ -4,9 +4,12 @@ Delivery state (which recipients remain, attempts, when to try next) lives in a 
 JSON file beside it, replaced atomically. Dead letters move to dead/ and stay there.
 
     spool/tmp/      half-written files; removed at start-up
-    spool/queue/    <id>.eml (the exact bytes to send) and <id>.json (its state)
+    spool/queue/    <id>.msg: a JSON line (envelope and state at acceptance), then the
+                    exact bytes to send; <id>.json: its later state, once there is one
     spool/dead/     messages, or recipients, that could not be delivered, with reasons
-"""
+
+One file per accepted message keeps acceptance at one file fsync and one directory
+fsync, the cost that bounds how many messages a second the relay can take."""
 
 from __future__ import annotations
 
@@ -64,38 +67,46 @@ class Spool:
         """Store the message durably; its queue id. Raises OSError when it could not."""
         queue_id = f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}"
         entry = Entry(queue_id, mail_from, list(recipients), time.time())
-        # The state goes first: a message file without state would be stranded.
-        _write_durably(self.queue, self.tmp, f"{queue_id}.json", _encode(entry))
-        _write_durably(self.queue, self.tmp, f"{queue_id}.eml", content)
+        _write_durably(self.queue, self.tmp, f"{queue_id}.msg", _encode(entry) + b"\n" + content)
         return queue_id
+
+    def _entry(self, message_file: Path) -> Entry:
+        state = message_file.with_suffix(".json")
+        if state.exists():
+            return _decode(state.read_bytes())
+        with message_file.open("rb") as f:
+            return _decode(f.readline())
 
     def due(self, now: float | None = None) -> Iterator[Entry]:
         now = time.time() if now is None else now
-        for state in sorted(self.queue.glob("*.json")):
-            if not state.with_suffix(".eml").exists():
-                continue  # accept() was cut off between the two files: never answered 250
-            entry = _decode(state.read_bytes())
+        for message_file in sorted(self.queue.glob("*.msg")):
+            entry = self._entry(message_file)
             if entry.next_try <= now:
                 yield entry
 
     def content(self, entry: Entry) -> bytes:
-        return (self.queue / f"{entry.id}.eml").read_bytes()
+        return (self.queue / f"{entry.id}.msg").read_bytes().split(b"\n", 1)[1]
 
     def update(self, entry: Entry) -> None:
         _write_durably(self.queue, self.tmp, f"{entry.id}.json", _encode(entry))
 
-    def done(self, entry: Entry) -> None:
-        """Every recipient delivered or dead-lettered: the message leaves the queue."""
+    def done(self, entry: Entry, sync: bool = True) -> None:
+        """Every recipient delivered or dead-lettered: the message leaves the queue.
+        With sync=False the caller fsyncs the queue directory once for many (sync())."""
         if entry.failed:
             self._to_dead(entry)
             return
-        (self.queue / f"{entry.id}.eml").unlink(missing_ok=True)
+        (self.queue / f"{entry.id}.msg").unlink(missing_ok=True)
         (self.queue / f"{entry.id}.json").unlink(missing_ok=True)
+        if sync:
+            self.sync()
+
+    def sync(self) -> None:
         _fsync_directory(self.queue)
 
     def _to_dead(self, entry: Entry) -> None:
         _write_durably(self.dead, self.tmp, f"{entry.id}.json", _encode(entry))
-        (self.queue / f"{entry.id}.eml").replace(self.dead / f"{entry.id}.eml")
+        (self.queue / f"{entry.id}.msg").replace(self.dead / f"{entry.id}.msg")
         (self.queue / f"{entry.id}.json").unlink(missing_ok=True)
         _fsync_directory(self.dead)
         _fsync_directory(self.queue)
@@ -103,9 +114,11 @@ class Spool:
     def dead_letters(self) -> list[Entry]:
         return [_decode(p.read_bytes()) for p in sorted(self.dead.glob("*.json"))]
 
+    def dead_content(self, entry: Entry) -> bytes:
+        return (self.dead / f"{entry.id}.msg").read_bytes().split(b"\n", 1)[1]
+
     def queued(self) -> list[Entry]:
-        return [_decode(p.read_bytes()) for p in sorted(self.queue.glob("*.json"))
-                if p.with_suffix(".eml").exists()]
+        return [self._entry(p) for p in sorted(self.queue.glob("*.msg"))]
 
 
 def _encode(entry: Entry) -> bytes:

@@ -30,9 +30,9 @@ class Received:
 
 
 @contextmanager
-def smtp_peer() -> Iterator[tuple[int, Received]]:
+def smtp_peer(port: int | None = None) -> Iterator[tuple[int, Received]]:
     received = Received()
-    port = free_port()
+    port = port or free_port()
     controller = Controller(received, hostname="127.0.0.1", port=port)
     controller.start()
     try:

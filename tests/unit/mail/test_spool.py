@@ -16,15 +16,15 @@ def test_an_accepted_message_is_on_disk_with_its_state(tmp_path: Path) -> None:
     [entry] = list(spool.due())
     assert (entry.id, entry.recipients) == (queue_id, ["a@example.org"])
     assert spool.content(entry) == MESSAGE
-    eml = tmp_path / "queue" / f"{queue_id}.eml"
-    assert stat.S_IMODE(eml.stat().st_mode) == 0o600
+    stored = tmp_path / "queue" / f"{queue_id}.msg"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_a_restart_finds_the_queue_and_drops_half_written_files(tmp_path: Path) -> None:
     Spool(tmp_path).accept("no-reply@mikrocloud.com", ["a@example.org"], MESSAGE)
     (tmp_path / "tmp" / "x.eml.1234").write_bytes(b"half")
-    (tmp_path / "queue" / "orphan.json").write_text("{}")  # cut off before its .eml
+    (tmp_path / "queue" / "orphan.json").write_text("{}")  # state of nothing: ignored
 
     spool = Spool(tmp_path)
 
@@ -50,4 +50,4 @@ def test_deferred_entries_wait_and_dead_letters_stay(tmp_path: Path) -> None:
     assert spool.queued() == []
     [dead] = spool.dead_letters()
     assert dead.failed == {"b@example.org": "550 5.1.1 no such user"}
-    assert (tmp_path / "dead" / f"{dead.id}.eml").read_bytes() == MESSAGE
+    assert spool.dead_content(dead) == MESSAGE

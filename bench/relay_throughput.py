@@ -1,0 +1,125 @@
+"""Messages a second through the relay, end to end: SMTP clients -> relay (checks, both
+DKIM signatures, fsync spool) -> delivery worker -> an SMTP sink. The baseline, in the
+same run, is the same pipeline signing RSA with dkimpy's own pure-Python code. Also
+the signing-only rates of both.
+
+    .venv/bin/python bench/relay_throughput.py [--messages 1000] [--clients 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import smtplib
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from idpack.keycloak.server import free_port
+from mail.delivery import Backoff
+from mail.dkim_keys import DkimKeys, generate
+from mail.relay import Relay
+from mail.settings import RelaySettings
+from mail.signing import Signer, stock_dkimpy_sign
+from tests.smtp_peer import smtp_peer
+
+
+class StockSigner(Signer):
+    def sign(self, message: bytes) -> bytes:
+        return stock_dkimpy_sign(self.keys, self.domain.decode(), message)
+
+
+def message(number: int) -> bytes:
+    return (f"From: MikroCloud <no-reply@mikrocloud.com>\r\nTo: user{number}@example.org\r\n"
+            f"Subject: Verify Email Address\r\nMessage-ID: <bench-{number}@mikrocloud.com>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            + "Hello, this is a benchmark message of ordinary length.\r\n" * 20).encode()
+
+
+def run_relay(settings: RelaySettings, stock: bool, ready: Any) -> None:
+    """The relay in a process of its own, as it runs in production."""
+    relay = Relay.build(settings, Backoff(first=1, maximum=1))
+    if stock:
+        relay.pipeline.signer = StockSigner(relay.pipeline.signer.keys, "mikrocloud.com")
+    relay.start()
+    ready.set()
+    relay.deliver_forever(0.05)
+
+
+def run_sink(port: int, count: Any, ready: Any) -> None:
+    with smtp_peer(port) as (_, received):
+        ready.set()
+        while True:
+            count.value = len(received.messages)
+            time.sleep(0.005)
+
+
+def end_to_end(root: Path, stock: bool, messages: int, clients: int) -> float:
+    generate(root / "dkim", "bench", overwrite=True)
+    spawn = multiprocessing.get_context("spawn")
+    sink_port, count, sink_ready = free_port(), spawn.Value("i", 0), spawn.Event()
+    sink = spawn.Process(target=run_sink, args=(sink_port, count, sink_ready), daemon=True)
+    sink.start()
+    sink_ready.wait(30)
+    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(root)}), port=free_port(),
+                       dkim_selector="bench", upstream=f"smtp://127.0.0.1:{sink_port}",
+                       upstream_starttls=False)
+    relay_ready = spawn.Event()
+    relay = spawn.Process(target=run_relay, args=(settings, stock, relay_ready), daemon=True)
+    relay.start()
+    relay_ready.wait(30)
+    try:
+        started = time.perf_counter()
+
+        def send(offset: int) -> None:
+            with smtplib.SMTP("127.0.0.1", settings.port) as client:
+                for number in range(offset, messages, clients):
+                    client.sendmail("no-reply@mikrocloud.com", [f"user{number}@example.org"],
+                                    message(number))
+
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(send, range(clients)))
+        while count.value < messages:
+            time.sleep(0.01)
+        return messages / (time.perf_counter() - started)
+    finally:
+        relay.terminate()
+        sink.terminate()
+
+
+def signing_rate(keys: DkimKeys, stock: bool, count: int = 300) -> float:
+    signer = Signer(keys, "mikrocloud.com")
+    body = message(0)
+    started = time.perf_counter()
+    for _ in range(count):
+        if stock:
+            stock_dkimpy_sign(keys, "mikrocloud.com", body)
+        else:
+            signer.sign(body)
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch:
+        root = Path(scratch)
+        keys = generate(root / "keys", "sign")
+        fast_sign, stock_sign = signing_rate(keys, False), signing_rate(keys, True, 100)
+        print(f"signing only (RSA + Ed25519): idpack {fast_sign:6.0f}/s, stock dkimpy "
+              f"{stock_sign:6.0f}/s, ratio {fast_sign / stock_sign:.1f}", flush=True)
+        fast = end_to_end(root / "fast", False, args.messages, args.clients)
+        stock = end_to_end(root / "stock", True, args.messages, args.clients)
+    print(f"end to end, {args.messages} messages, {args.clients} clients, fsync on:")
+    print(f"  idpack relay          {fast:6.0f} messages/s")
+    print(f"  with stock dkimpy RSA {stock:6.0f} messages/s (baseline)")
+    print(f"  ratio {fast / stock:.1f} (targets: >= 300 messages/s, >= 3x)")
+
+
+if __name__ == "__main__":
+    main()
