@@ -48,6 +48,7 @@ bench: fetch
 	$(BIN)/python bench/keycloak_start.py
 	$(BIN)/python bench/realm_plan.py
 	$(BIN)/python bench/sidecar_lookup.py
+	$(BIN)/python bench/relay_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,8 @@ class LinkRewriter:
     default_ttl: float = 24 * 3600
 
     def rewrite(self, content: bytes) -> tuple[bytes, list[ShortLink]]:
+        if not self._may_have_links(content):
+            return content, []
         message = BytesParser(policy=policy.SMTP).parsebytes(content)
         assert isinstance(message, EmailMessage)
         links: dict[str, ShortLink] = {}
@@ -62,6 +64,13 @@ class LinkRewriter:
         if not changed:
             return content, []
         return message.as_bytes(policy=policy.SMTP), list(links.values())
+
+    def _may_have_links(self, content: bytes) -> bool:
+        """A cheap look before the MIME parse: the raw bytes (quoted-printable soft line
+        breaks joined) mention an action link, or a part is base64 and could hide one."""
+        joined = content.replace(b"=\r\n", b"").replace(b"=3D", b"=")
+        return (b"/login-actions/" in joined or b"base64" in content.lower()
+                or any(p.pattern != DEFAULT_PATTERN for p in self.patterns))
 
     def _replace(self, text: str, links: dict[str, ShortLink], html_part: bool) -> str:
         def shorten(match: re.Match[str]) -> str:
