@@ -5,37 +5,18 @@ from __future__ import annotations
 import mailbox
 import secrets
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 import dkim
-import pytest
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.server import free_port
-from mail.delivery import Backoff, deliver_due
-from mail.dkim_keys import generate
+from mail.delivery import deliver_due
 from mail.dkim_keys import load as load_keys
 from mail.links import NAMESPACE
 from mail.relay import Relay
-from mail.settings import RelaySettings
 from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[Relay]:
-    generate(tmp_path / "dkim", "kc")
-    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
-                       port=free_port(), dkim_selector="kc")
-    running = Relay.build(settings, Backoff(first=1, maximum=2))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_keycloaks_verification_mail_arrives_shortened_and_signed(
@@ -72,7 +53,8 @@ def test_keycloaks_verification_mail_arrives_shortened_and_signed(
     assert stored_link is not None
     assert "/login-actions/action-token?key=" in stored_link["target"]
     assert stored_link["expires"] > time.time() + 86000  # the token's own 24 h
-    records = load_keys(relay.settings.dkim_keys_dir, "kc").txt_records("mikrocloud.com")
+    keys = load_keys(relay.settings.dkim_keys_dir, relay.settings.dkim_selector)
+    records = keys.txt_records("mikrocloud.com")
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
         return records[name.decode().rstrip(".")].encode()

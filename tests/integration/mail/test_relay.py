@@ -7,34 +7,16 @@ import json
 import mailbox
 import smtplib
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
 import dkim
-import pytest
 
-from idpack.keycloak.server import free_port
-from mail.delivery import Backoff, deliver_due
-from mail.dkim_keys import generate, load
+from mail.delivery import deliver_due
+from mail.dkim_keys import load
 from mail.relay import Relay
-from mail.settings import RelaySettings
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[Relay]:
-    generate(tmp_path / "dkim", "test")
-    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
-                       port=free_port(), dkim_selector="test", max_size=64 * 1024)
-    running = Relay.build(settings, Backoff(first=1, maximum=2))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def action_link() -> str:
@@ -80,7 +62,8 @@ def test_a_verification_mail_is_shortened_signed_spooled_and_delivered(relay: Re
     body = message.get_body().get_content()  # type: ignore[union-attr]
     assert "https://mkcld.link/s/" in body
     assert "action-token" not in body
-    records = load(relay.settings.dkim_keys_dir, "test").txt_records("mikrocloud.com")
+    keys = load(relay.settings.dkim_keys_dir, relay.settings.dkim_selector)
+    records = keys.txt_records("mikrocloud.com")
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
         return records[name.decode().rstrip(".")].encode()

@@ -1,0 +1,28 @@
+"""A relay of the test's own: fresh keys, a free port, delivering into a Maildir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from idpack.keycloak.server import free_port
+from mail.delivery import Backoff
+from mail.dkim_keys import generate
+from mail.relay import Relay
+from mail.settings import RelaySettings
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[Relay]:
+    generate(tmp_path / "dkim", "test")
+    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
+                       port=free_port(), dkim_selector="test", max_size=64 * 1024)
+    running = Relay.build(settings, Backoff(first=1, maximum=2))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
