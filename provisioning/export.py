@@ -16,7 +16,7 @@ from provisioning.kinds.clients import SECRET_FINGERPRINT as CLIENT_FINGERPRINT
 from provisioning.kinds.identity_providers import SECRET_FINGERPRINT as IDP_FINGERPRINT
 from provisioning.kinds.roles import built_in_roles
 from provisioning.kinds.smtp import PASSWORD_FINGERPRINT
-from provisioning.live import LiveRealm, read_live
+from provisioning.live import LiveRealm, read_live, read_service_accounts
 from provisioning.schema import (
     Client,
     IdentityProvider,
@@ -37,9 +37,9 @@ def export_realm(api: RealmAdmin) -> Json:
     live = read_live(api)
     if not live.exists:
         raise ValueError(f"realm {api.name} does not exist")
-    service_accounts = [cid for cid, c in live.clients.items()
-                        if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS]
-    live = read_live(api, service_accounts)
+    read_service_accounts(api, live, [
+        cid for cid, c in live.clients.items()
+        if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS])
     document: Json = {"realm": live.name, "settings": _settings(live)}
     smtp = _smtp(live)
     if smtp:

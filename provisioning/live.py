@@ -87,7 +87,14 @@ def read_live(api: RealmAdmin, service_account_clients: Iterable[str] = ()) -> L
             if exc.status == 404:
                 return LiveRealm(name=api.name, exists=False)
             raise
-    for client_id in service_account_clients:
+    read_service_accounts(api, live, service_account_clients)
+    return live
+
+
+def read_service_accounts(api: RealmAdmin, live: LiveRealm,
+                          client_ids: Iterable[str]) -> None:
+    """Add the role mappings of these clients' service accounts (two reads each)."""
+    for client_id in client_ids:
         client = live.clients.get(client_id)
         if client is None or not client.get("serviceAccountsEnabled"):
             continue
@@ -101,4 +108,3 @@ def read_live(api: RealmAdmin, service_account_clients: Iterable[str] = ()) -> L
                 for name, entry in (mappings.get("clientMappings") or {}).items()
             },
         )
-    return live
