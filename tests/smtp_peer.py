@@ -1,5 +1,5 @@
 """A real SMTP server for tests (aiosmtpd on a free loopback port) that keeps what it
-receives."""
+receives and can refuse chosen recipients."""
 
 from __future__ import annotations
 
@@ -19,10 +19,20 @@ from idpack.keycloak.server import free_port
 @dataclass
 class Received:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    raw: list[tuple[list[str], bytes]] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # recipient -> RCPT reply
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        answer = self.answers.get(address, "250 OK")
+        if answer.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return answer
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))
+        self.raw.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -5,65 +5,40 @@ from __future__ import annotations
 import mailbox
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from idpack.keycloak.server import free_port
 from mail.delivery import Backoff, MaildirUpstream, SmtpUpstream, deliver_due
 from mail.spool import Spool
+from tests.smtp_peer import Received, smtp_peer
 
 MESSAGE = b"From: no-reply@mikrocloud.com\r\nSubject: hi\r\n\r\nhello\r\n"
 
 
-class Peer:
-    """Answers RCPT per the `answers` map (default 250), and keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, str] = {}
-        self.received: list[tuple[list[str], bytes]] = []
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: Any) -> str:
-        answer = self.answers.get(address, "250 OK")
-        if answer.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return answer
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK queued"
-
-
 @pytest.fixture
-def peer() -> Iterator[tuple[Peer, int]]:
-    handler, port = Peer(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+def peer() -> Iterator[tuple[Received, int]]:
+    with smtp_peer() as (port, received):
+        yield received, port
 
 
 def upstream(port: int) -> SmtpUpstream:
     return SmtpUpstream("127.0.0.1", port, starttls=False)
 
 
-def test_delivered_messages_leave_the_queue(tmp_path: Path, peer: tuple[Peer, int]) -> None:
+def test_delivered_messages_leave_the_queue(tmp_path: Path, peer: tuple[Received, int]) -> None:
     handler, port = peer
     spool = Spool(tmp_path)
     spool.accept("no-reply@mikrocloud.com", ["a@example.org", "b@example.org"], MESSAGE)
 
     assert deliver_due(spool, upstream(port), Backoff()) == 1
 
-    assert handler.received == [(["a@example.org", "b@example.org"], MESSAGE)]
+    assert handler.raw == [(["a@example.org", "b@example.org"], MESSAGE)]
     assert spool.queued() == []
     assert spool.dead_letters() == []
 
 
-def test_a_5xx_dead_letters_that_recipient_only(tmp_path: Path, peer: tuple[Peer, int]) -> None:
+def test_a_5xx_dead_letters_that_recipient_only(tmp_path: Path, peer: tuple[Received, int]) -> None:
     handler, port = peer
     handler.answers["b@example.org"] = "550 5.1.1 No such user"
     spool = Spool(tmp_path)
@@ -71,12 +46,13 @@ def test_a_5xx_dead_letters_that_recipient_only(tmp_path: Path, peer: tuple[Peer
 
     deliver_due(spool, upstream(port), Backoff())
 
-    assert handler.received == [(["a@example.org"], MESSAGE)]
+    assert handler.raw == [(["a@example.org"], MESSAGE)]
     [dead] = spool.dead_letters()
     assert dead.failed == {"b@example.org": "550 5.1.1 No such user"}
 
 
-def test_a_4xx_defers_with_backoff_then_delivers(tmp_path: Path, peer: tuple[Peer, int]) -> None:
+def test_a_4xx_defers_with_backoff_then_delivers(tmp_path: Path,
+                                                 peer: tuple[Received, int]) -> None:
     handler, port = peer
     handler.answers["a@example.org"] = "451 4.3.0 Try again later"
     spool = Spool(tmp_path)
@@ -92,7 +68,7 @@ def test_a_4xx_defers_with_backoff_then_delivers(tmp_path: Path, peer: tuple[Pee
 
     handler.answers.clear()
     assert deliver_due(spool, upstream(port), backoff, now=waiting.next_try + 1) == 1
-    assert handler.received == [(["a@example.org"], MESSAGE)]
+    assert handler.raw == [(["a@example.org"], MESSAGE)]
     assert backoff.delay(1) == 60
     assert backoff.delay(3) == 240
     assert backoff.delay(10) == 600

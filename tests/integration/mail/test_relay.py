@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import mailbox
 import smtplib
 import time
 from email import policy
@@ -12,11 +11,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-import dkim
-
 from mail.delivery import deliver_due
 from mail.dkim_keys import load
 from mail.relay import Relay
+from tests.dkim_check import maildir_messages, verifies
 
 
 def action_link() -> str:
@@ -54,8 +52,7 @@ def test_a_verification_mail_is_shortened_signed_spooled_and_delivered(relay: Re
     assert code == 250, text
     assert "queued as" in text
     deliver_due(relay.spool, relay.upstream, relay.backoff)
-    [stored] = list(mailbox.Maildir(relay.settings.upstream.removeprefix("maildir:")))
-    raw = stored.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    [raw] = maildir_messages(Path(relay.settings.upstream.removeprefix("maildir:")))
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert message["Subject"] == "Verify Email Address"
     assert message["From"] == "MikroCloud <no-reply@mikrocloud.com>"
@@ -63,13 +60,7 @@ def test_a_verification_mail_is_shortened_signed_spooled_and_delivered(relay: Re
     assert "https://mkcld.link/s/" in body
     assert "action-token" not in body
     keys = load(relay.settings.dkim_keys_dir, relay.settings.dkim_selector)
-    records = keys.txt_records("mikrocloud.com")
-
-    def dns(name: bytes, timeout: int = 5) -> bytes:
-        return records[name.decode().rstrip(".")].encode()
-
-    assert dkim.DKIM(raw).verify(idx=0, dnsfunc=dns)
-    assert dkim.DKIM(raw).verify(idx=1, dnsfunc=dns)
+    assert verifies(raw, keys) == [True, True]
 
 
 def test_the_relay_announces_itself_as_the_configured_host(relay: Relay) -> None:

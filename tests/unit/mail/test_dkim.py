@@ -12,6 +12,7 @@ import pytest
 from idpack.errors import IdpackError
 from mail.dkim_keys import DkimKeys, generate, load
 from mail.signing import Signer, stock_dkimpy_sign
+from tests.dkim_check import verifies
 
 DOMAIN = "mikrocloud.com"
 MESSAGE = (b"From: MikroCloud <no-reply@mikrocloud.com>\r\n"
@@ -28,21 +29,6 @@ MESSAGE = (b"From: MikroCloud <no-reply@mikrocloud.com>\r\n"
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> DkimKeys:
     return generate(tmp_path_factory.mktemp("dkim"), "mc2026")
-
-
-def verifies(message: bytes, keys: DkimKeys) -> list[bool]:
-    records = keys.txt_records(DOMAIN)
-
-    def dns(name: bytes, timeout: int = 5) -> bytes:
-        return records.get(name.decode().rstrip("."), "").encode()
-
-    def one(index: int) -> bool:
-        try:
-            return bool(dkim.DKIM(message).verify(idx=index, dnsfunc=dns))
-        except dkim.DKIMException:  # e.g. "body hash mismatch": a failed verification
-            return False
-
-    return [one(0), one(1)]
 
 
 def test_keygen_writes_private_keys_and_loads_them_back(tmp_path: Path) -> None:
