@@ -13,7 +13,7 @@ from mail.delivery import deliver_due
 from mail.dkim_keys import load as load_keys
 from mail.links import NAMESPACE
 from mail.relay import Relay
-from tests.dkim_check import maildir_messages, verifies
+from tests.dkim_check import maildir_messages, opendkim_results, verifies
 from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
 
 
@@ -52,3 +52,4 @@ def test_keycloaks_verification_mail_arrives_shortened_and_signed(
     assert stored_link["expires"] > time.time() + 86000  # the token's own 24 h
     keys = load_keys(relay.settings.dkim_keys_dir, relay.settings.dkim_selector)
     assert verifies(raw, keys) == [True, True]
+    assert opendkim_results(raw, keys) == {"rsa-sha256": "pass", "ed25519-sha256": "pass"}

@@ -1,4 +1,5 @@
-"""DKIM keys and signatures, verified with dkimpy against the generated DNS records."""
+"""DKIM keys and signatures, verified against the generated DNS records by dkimpy and,
+independently, by OpenDKIM."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from idpack.errors import IdpackError
 from mail.dkim_keys import DkimKeys, generate, load
 from mail.signing import Signer, stock_dkimpy_sign
-from tests.dkim_check import verifies
+from tests.dkim_check import opendkim_results, verifies
 
 DOMAIN = "mikrocloud.com"
 MESSAGE = (b"From: MikroCloud <no-reply@mikrocloud.com>\r\n"
@@ -63,6 +64,14 @@ def test_both_signatures_verify(keys: DkimKeys) -> None:
     assert "a=rsa-sha256" in headers
     assert "a=ed25519-sha256" in headers
     assert verifies(signed, keys) == [True, True]
+
+
+def test_opendkim_verifies_both_and_sees_a_change(keys: DkimKeys) -> None:
+    signed = Signer(keys, DOMAIN).sign(MESSAGE)
+
+    assert opendkim_results(signed, keys) == {"rsa-sha256": "pass", "ed25519-sha256": "pass"}
+    tampered = signed.replace(b"k3yZq9aB2cD", b"evil")
+    assert opendkim_results(tampered, keys) == {"rsa-sha256": "fail", "ed25519-sha256": "fail"}
 
 
 def test_signatures_have_no_length_tag_and_sign_from_once_more_than_it_occurs(
