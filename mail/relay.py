@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from aiosmtpd.controller import Controller
 
 from idpack.errors import IdpackError
-from idpack.store.sqlite import SqliteStore
+from idpack.store import open_store
 from mail.delivery import Backoff, MaildirUpstream, SmtpUpstream, Upstream, deliver_due
 from mail.dkim_keys import load
 from mail.links import LinkRewriter
@@ -51,7 +51,7 @@ class Relay:
     @classmethod
     def build(cls, settings: RelaySettings, backoff: Backoff | None = None) -> Relay:
         keys = load(settings.dkim_keys_dir, settings.dkim_selector)  # refuse to start without
-        store = SqliteStore(settings.store_path)
+        store = open_store(settings.store)
         spool = Spool(settings.spool_dir)
         links = LinkRewriter(store, settings.short_link_base, settings.short_link_hosts)
         pipeline = Pipeline(settings.domains, links, store,

@@ -30,7 +30,7 @@ class RelaySettings:
     dkim_keys_dir: Path
     short_link_base: str
     short_link_hosts: frozenset[str]
-    store_path: Path
+    store: str  # an SQLite file path or a redis:// URL (idpack.store.open_store)
     spool_dir: Path
     upstream: str  # "maildir:<path>" or "smtp://host:port"
     upstream_starttls: bool = True
@@ -62,7 +62,7 @@ class RelaySettings:
             short_link_base=env.get("IDPACK_SHORT_LINK_BASE") or "https://mkcld.link",
             short_link_hosts=frozenset(_list(
                 env.get("IDPACK_SHORT_LINK_HOSTS") or "127.0.0.1,localhost")),
-            store_path=Path(env.get("IDPACK_STORE_PATH") or home / "store.sqlite"),
+            store=env.get("IDPACK_STORE") or str(home / "store.sqlite"),
             spool_dir=Path(env.get("IDPACK_SPOOL_DIR") or home / "spool"),
             upstream=env.get("IDPACK_RELAY_UPSTREAM") or f"maildir:{home / 'mail'}",
             upstream_starttls=(env.get("IDPACK_RELAY_UPSTREAM_STARTTLS") or "true") != "false",

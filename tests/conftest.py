@@ -18,6 +18,7 @@ import pytest
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import start_ephemeral_keycloak
 from idpack.keycloak.target import KeycloakTarget
+from tests.redis_server import redis_server
 
 TESTS = Path(__file__).parent
 MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
@@ -74,3 +75,10 @@ def fresh_realm_name(keycloak_admin: KeycloakAdminClient,
     finally:
         if name in keycloak_admin.realm_names():
             keycloak_admin.delete_realm(name)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis (Debian's redis-server) for the store's second backend."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

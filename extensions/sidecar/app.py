@@ -16,7 +16,7 @@ from extensions.sidecar.settings import SidecarSettings
 from extensions.sidecar.tokens import TokenVerifier
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.oidc import jwks_uri
-from idpack.store.sqlite import SqliteStore
+from idpack.store import open_store
 
 
 def create_app(settings: SidecarSettings) -> Flask:
@@ -28,7 +28,7 @@ def create_app(settings: SidecarSettings) -> Flask:
         ServiceAccountLogin(settings.realm, settings.client_id, settings.client_secret),
         timeout=settings.keycloak_timeout)
     app.extensions[SETTINGS] = settings
-    app.extensions[STORE] = SqliteStore(settings.store_path)
+    app.extensions[STORE] = open_store(settings.store)
     if settings.trusted_proxies:
         # Behind a reverse proxy the client's address is in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]

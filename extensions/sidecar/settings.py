@@ -33,7 +33,7 @@ class SidecarSettings:
     issuer: str
     portal_url: str
     public_url: str = "http://127.0.0.1:8000"
-    store_path: Path = Path(".idpack/store.sqlite")
+    store: str = ".idpack/store.sqlite"  # an SQLite file path or a redis:// URL
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
     mail_from: str = "MikroCloud <no-reply@mikrocloud.com>"
@@ -74,8 +74,8 @@ class SidecarSettings:
             portal_url=(env.get("IDPACK_PORTAL_URL") or "http://127.0.0.1:3000").rstrip("/"),
             public_url=(env.get("IDPACK_SIDECAR_PUBLIC_URL") or
                         f"http://127.0.0.1:{_int(env, 'IDPACK_SIDECAR_PORT', 8000)}").rstrip("/"),
-            store_path=Path(env.get("IDPACK_STORE_PATH")
-                            or Path(env.get("IDPACK_HOME") or ".idpack") / "store.sqlite"),
+            store=env.get("IDPACK_STORE")
+            or str(Path(env.get("IDPACK_HOME") or ".idpack") / "store.sqlite"),
             smtp_host=env.get("IDPACK_SMTP_HOST") or "127.0.0.1",
             smtp_port=_int(env, "IDPACK_SMTP_PORT", 2525),
             mail_from=env.get("IDPACK_MAIL_FROM") or "MikroCloud <no-reply@mikrocloud.com>",

@@ -1,2 +1,28 @@
 """State idpack owns (short links, pending email changes, rate-limit windows): one small
-interface, `Store`, with an SQLite backend for one machine."""
+interface, `Store`, with two backends: SQLite for one machine (the default) and Redis
+when the sidecar and the relay run on several.
+
+    IDPACK_STORE=.idpack/store.sqlite          a file path: SQLite
+    IDPACK_STORE=redis://127.0.0.1:6379/0      a redis:// (or rediss://, unix://) URL
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from idpack.store.base import Store, Verdict
+
+__all__ = ["REDIS_SCHEMES", "Store", "Verdict", "open_store"]
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def open_store(location: str) -> Store:
+    """The store at `location`: a Redis URL or an SQLite file path."""
+    if location.startswith(REDIS_SCHEMES):
+        from idpack.store.redis import RedisStore  # only Redis users pay for the import
+
+        return RedisStore.from_url(location)
+    from idpack.store.sqlite import SqliteStore
+
+    return SqliteStore(Path(location))

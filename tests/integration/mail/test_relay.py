@@ -11,8 +11,11 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
+
 from mail.delivery import deliver_due
 from mail.dkim_keys import load
+from mail.links import NAMESPACE
 from mail.relay import Relay
 from tests.dkim_check import maildir_messages, verifies
 
@@ -89,6 +92,7 @@ def test_refusals(relay: Relay) -> None:
     assert relay.spool.queued() == []
 
 
+@pytest.mark.parametrize("relay", ["sqlite", "redis"], indirect=True)
 def test_the_sixth_verification_mail_in_a_minute_is_deferred(relay: Relay) -> None:
     answers = [send(relay, "no-reply@mikrocloud.com", ["busy@example.org"],
                     verification_mail("busy@example.org")) for _ in range(6)]
@@ -96,6 +100,12 @@ def test_the_sixth_verification_mail_in_a_minute_is_deferred(relay: Relay) -> No
     assert [code for code, _ in answers] == [250] * 5 + [450]
     assert "4.7.1 Too many verification mails" in answers[5][1]
     assert len(relay.spool.queued()) == 5
+    # each queued mail's short link resolves in the store (SQLite or Redis) to its target
+    for entry in relay.spool.queued():
+        code = relay.spool.content(entry).split(b"https://mkcld.link/s/")[1][:16].decode()
+        stored = relay.pipeline.store.get(NAMESPACE, code)
+        assert stored is not None
+        assert "/login-actions/action-token?key=" in stored["target"]
 
 
 def test_a_fault_of_ours_is_451_and_keeps_nothing(relay: Relay, tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def mail() -> Iterator[tuple[int, Received]]:
 def app(sidecar_realm: SidecarRealm, mail: tuple[int, Received],
         tmp_path_factory: pytest.TempPathFactory) -> Flask:
     store = tmp_path_factory.mktemp("store") / "store.sqlite"
-    return create_app(sidecar_realm.settings(smtp_port=mail[0], store_path=store,
+    return create_app(sidecar_realm.settings(smtp_port=mail[0], store=str(store),
                                              public_url="http://sidecar.test"))
 
 

@@ -88,7 +88,7 @@ def test_keycloak_stopping_gives_503_quickly_and_the_sidecar_recovers(tmp_path: 
                           env={**SECRETS, "SIDECAR_TESTS_SECRET": TEST_CLIENT_SECRET}))
         realm = SidecarRealm("mikrocloud", server.target, admin.realm("mikrocloud"))
         realm.user("rita")
-        app = create_app(realm.settings(store_path=tmp_path / "store.sqlite"))
+        app = create_app(realm.settings(store=str(tmp_path / "store.sqlite")))
         client = app.test_client()
         user = bearer(realm.token("rita"))
         assert client.get("/auth/users/userInfo", headers=user).status_code == 200
