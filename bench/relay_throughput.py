@@ -66,7 +66,7 @@ def end_to_end(root: Path, stock: bool, messages: int, clients: int) -> float:
     sink_ready.wait(30)
     settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(root)}), port=free_port(),
                        dkim_selector="bench", upstream=f"smtp://127.0.0.1:{sink_port}",
-                       upstream_starttls=False)
+                       upstream_starttls=False, metrics_port=0)
     relay_ready = spawn.Event()
     relay = spawn.Process(target=run_relay, args=(settings, stock, relay_ready), daemon=True)
     relay.start()

@@ -101,9 +101,15 @@ def relay(ctx: click.Context) -> None:
     Ed25519 DKIM, spools durably (fsync) before answering 250, and delivers to
     IDPACK_RELAY_UPSTREAM (smtp://host:port, or maildir:PATH, the default under
     .idpack/mail). Keys: `idpack dkim keygen --selector $IDPACK_DKIM_SELECTOR`.
+    Clients on IDPACK_RELAY_NETWORKS (loopback by default) send without a login;
+    others must STARTTLS (IDPACK_RELAY_TLS_CERT, IDPACK_RELAY_TLS_KEY) and AUTH as a
+    user of IDPACK_RELAY_USERS. Prometheus metrics: IDPACK_RELAY_METRICS_PORT (9025).
+    Retries: IDPACK_RELAY_BACKOFF_FIRST (300 s), IDPACK_RELAY_BACKOFF_MAX (4000 s),
+    IDPACK_RELAY_MAX_AGE (5 days).
     \b
-      idpack relay          # serve
-      idpack relay queue    # what waits, and the dead letters
+      idpack relay                  # serve
+      idpack relay queue            # what waits, and the dead letters
+      idpack relay user add app1    # a login for a client outside the networks
     """
     if ctx.invoked_subcommand is None:
         from mail.relay import serve
@@ -127,6 +133,34 @@ def queue() -> None:
     for entry in dead:
         for recipient, reason in entry.failed.items():
             click.echo(f"  dead   {entry.id} to {recipient}: {reason}")
+
+
+@relay.group()
+def user() -> None:
+    """SMTP AUTH users, for clients outside the relay networks (IDPACK_RELAY_USERS,
+    default .idpack/relay-users). Only a salted scrypt hash of each password is kept."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of prompting.")
+def user_add(name: str, password_stdin: bool) -> None:
+    """Add NAME (or give it a new password)."""
+    from mail.auth import add_user
+    from mail.settings import RelaySettings
+
+    settings = RelaySettings.from_env(os.environ)
+    path = settings.users_file or Path(os.environ.get("IDPACK_HOME") or ".idpack") / "relay-users"
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        raise click.UsageError("use a password of at least 12 characters")
+    add_user(path, name, password)
+    click.echo(f"{name} can log in to the relay ({path}). Clients must STARTTLS first: "
+               "set IDPACK_RELAY_TLS_CERT and IDPACK_RELAY_TLS_KEY.")
 
 
 @cli.group()

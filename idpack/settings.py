@@ -76,6 +76,7 @@ class StackSettings:
     realm_overlay: str | None
     sidecar_port: int
     relay_port: int
+    relay_metrics_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -89,4 +90,5 @@ class StackSettings:
             realm_overlay=env.get("IDPACK_REALM_ENV", "dev") or None,
             sidecar_port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
             relay_port=_int(env, "IDPACK_RELAY_PORT", 2525),
+            relay_metrics_port=_int(env, "IDPACK_RELAY_METRICS_PORT", 9025),
         )

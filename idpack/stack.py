@@ -198,6 +198,7 @@ def _start_relay(stack: StackSettings, files: StackFiles, target: KeycloakTarget
     from mail.dkim_keys import generate, key_paths
 
     ensure_port_free(stack.host, stack.relay_port, "IDPACK_RELAY_PORT")
+    ensure_port_free(stack.host, stack.relay_metrics_port, "IDPACK_RELAY_METRICS_PORT")
     keys_dir = files.state_dir / "dkim"
     if not all(p.exists() for p in key_paths(keys_dir, DKIM_SELECTOR)):
         generate(keys_dir, DKIM_SELECTOR)
@@ -205,6 +206,8 @@ def _start_relay(stack: StackSettings, files: StackFiles, target: KeycloakTarget
     keycloak_host = target.url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
     child_env = {**env, "IDPACK_HOME": str(files.state_dir), "IDPACK_RELAY_HOST": stack.host,
                  "IDPACK_RELAY_PORT": str(stack.relay_port),
+                 "IDPACK_RELAY_METRICS_HOST": stack.host,
+                 "IDPACK_RELAY_METRICS_PORT": str(stack.relay_metrics_port),
                  "IDPACK_DKIM_SELECTOR": DKIM_SELECTOR, "IDPACK_DKIM_KEYS_DIR": str(keys_dir),
                  "IDPACK_SHORT_LINK_BASE": short_link_base,
                  "IDPACK_SHORT_LINK_HOSTS": f"{keycloak_host},127.0.0.1,localhost",
@@ -213,7 +216,8 @@ def _start_relay(stack: StackSettings, files: StackFiles, target: KeycloakTarget
                          files.state_dir / "relay.log", tcp_ready(stack.host, stack.relay_port))
     seconds = relay.start()
     say(f"Relay ready on {stack.host}:{stack.relay_port} in {seconds:.1f} s "
-        f"(mail lands in {files.mail_dir}).")
+        f"(mail lands in {files.mail_dir}; metrics on "
+        f"http://{stack.host}:{stack.relay_metrics_port}/metrics).")
     return relay
 
 

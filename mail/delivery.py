@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mail.metrics import RelayMetrics
 from mail.spool import Entry, Spool
 
 log = logging.getLogger("idpack.relay.delivery")
+_UNCOUNTED = RelayMetrics()  # for callers (tests, tools) that keep no metrics
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class MaildirUpstream:
 
 
 def deliver_due(spool: Spool, upstream: Upstream, backoff: Backoff,
-                now: float | None = None) -> int:
+                now: float | None = None, metrics: RelayMetrics | None = None) -> int:
     """One pass over the due messages, over one upstream session; how many were
     settled (left the queue). The queue directory is fsynced once for them all."""
     entries = list(spool.due(now))
@@ -151,14 +153,17 @@ def deliver_due(spool: Spool, upstream: Upstream, backoff: Backoff,
     settled = 0
     with upstream.connect() as sender:
         for entry in entries:
-            if _deliver(spool, sender, backoff, entry):
+            if _deliver(spool, sender, backoff, entry, metrics or _UNCOUNTED):
                 settled += 1
     spool.sync()
     return settled
 
 
-def _deliver(spool: Spool, sender: Sender, backoff: Backoff, entry: Entry) -> bool:
+def _deliver(spool: Spool, sender: Sender, backoff: Backoff, entry: Entry,
+             metrics: RelayMetrics) -> bool:
     outcome = sender.send(entry.mail_from, entry.recipients, spool.content(entry))
+    metrics.delivered.inc(len(outcome.delivered))
+    metrics.dead_lettered.inc(len(outcome.refused))
     for recipient in outcome.delivered:
         log.info("%s delivered to %s", entry.id, recipient)
     for recipient, reason in outcome.refused.items():
@@ -173,9 +178,11 @@ def _deliver(spool: Spool, sender: Sender, backoff: Backoff, entry: Entry) -> bo
         entry.failed.update({r: f"gave up after {entry.attempts} attempts: {why}"
                              for r, why in outcome.deferred.items()})
         entry.recipients = []
+        metrics.dead_lettered.inc(len(outcome.deferred))
         log.warning("%s dead-lettered: too old", entry.id)
         spool.done(entry, sync=False)
         return True
+    metrics.deferred.inc(len(outcome.deferred))
     entry.last_error = "; ".join(f"{r}: {why}" for r, why in outcome.deferred.items())
     entry.next_try = time.time() + backoff.delay(entry.attempts)
     log.info("%s deferred (attempt %d, next in %.0f s): %s", entry.id, entry.attempts,

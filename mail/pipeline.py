@@ -4,11 +4,12 @@ own module; this one only runs them in order. The answer is the SMTP reply."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from idpack.store.base import Store
 from mail.checks import Refusal, check_message, check_sender
 from mail.links import LinkRewriter
+from mail.metrics import RelayMetrics
 from mail.signing import Signer
 from mail.spool import Spool
 
@@ -24,11 +25,13 @@ class Pipeline:
     signer: Signer
     spool: Spool
     verify_limit: int = 5
+    metrics: RelayMetrics = field(default_factory=RelayMetrics)
 
     def accept(self, mail_from: str, recipients: list[str], content: bytes) -> str:
         refusal = check_sender(mail_from, self.domains) or check_message(content, self.domains)
         if refusal is not None:
             log.info("refused from <%s> to %s: %s", mail_from, recipients, refusal.text)
+            self.metrics.refused.labels(refusal.reason).inc()
             return refusal.reply()
         rewritten, links = self.links.rewrite(content)
         if links:  # a verification (action-token) mail: at most N a minute per recipient
@@ -37,10 +40,13 @@ class Pipeline:
                                          self.verify_limit)
                 if not verdict.allowed:
                     reply = Refusal(450, f"4.7.1 Too many verification mails to <{recipient}>; "
-                                         f"try again in {verdict.retry_after:.0f} s")
+                                         f"try again in {verdict.retry_after:.0f} s",
+                                    "rate-limit")
                     log.info("deferred mail to %s: %s", recipient, reply.text)
+                    self.metrics.refused.labels(reply.reason).inc()
                     return reply.reply()
         queue_id = self.spool.accept(mail_from, recipients, self.signer.sign(rewritten))
+        self.metrics.accepted.inc()
         for link in links:
             log.info("queued %s to %s: short link %s", queue_id, ", ".join(recipients), link.url)
         if not links:

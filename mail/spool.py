@@ -117,6 +117,10 @@ class Spool:
     def dead_content(self, entry: Entry) -> bytes:
         return (self.dead / f"{entry.id}.msg").read_bytes().split(b"\n", 1)[1]
 
+    def depth(self) -> int:
+        """How many messages wait, without reading them."""
+        return sum(1 for _ in self.queue.glob("*.msg"))
+
     def queued(self) -> list[Entry]:
         return [self._entry(p) for p in sorted(self.queue.glob("*.msg"))]
 

@@ -20,7 +20,8 @@ def relay(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Relay]:
     """Parametrize with "redis" (indirect) to keep links and windows in Redis."""
     generate(tmp_path / "dkim", "test")
     settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
-                       port=free_port(), dkim_selector="test", max_size=64 * 1024)
+                       port=free_port(), dkim_selector="test", max_size=64 * 1024,
+                       metrics_port=free_port())
     if request.param == "redis":
         settings = replace(settings, store=request.getfixturevalue("redis_url"))
     running = Relay.build(settings, Backoff(first=1, maximum=2))

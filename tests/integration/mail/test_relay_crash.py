@@ -46,7 +46,8 @@ def test_every_message_answered_250_is_delivered_after_a_sigkill(tmp_path: Path)
         env = {**os.environ, "IDPACK_HOME": str(tmp_path), "IDPACK_RELAY_PORT": str(port),
                "IDPACK_DKIM_SELECTOR": "burst",
                "IDPACK_RELAY_UPSTREAM": f"smtp://127.0.0.1:{upstream_port}",
-               "IDPACK_RELAY_UPSTREAM_STARTTLS": "false"}
+               "IDPACK_RELAY_UPSTREAM_STARTTLS": "false",
+               "IDPACK_RELAY_METRICS_PORT": str(free_port())}
         relay = start_relay(env, port, log)
         accepted: list[int] = []
         # The kill comes from another thread at a moment of its own, so it can land

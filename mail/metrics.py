@@ -1,0 +1,51 @@
+"""The relay's Prometheus metrics, on a port of their own (IDPACK_RELAY_METRICS_PORT,
+default 9025, 0 to turn off):
+
+    idpack_relay_accepted_total                 messages answered 250
+    idpack_relay_refused_total{reason=...}      messages refused, by reason
+    idpack_relay_delivered_total                recipients the upstream took
+    idpack_relay_deferred_total                 recipient attempts deferred (4xx, no connection)
+    idpack_relay_dead_lettered_total            recipients given up on (5xx, too old)
+    idpack_relay_queue_depth                    messages waiting in the queue
+
+Each relay has a registry of its own, so several can live in one process (tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+# Refusal reasons: one short label per rule in checks.py, pipeline.py and server.py.
+REASONS = ("client-network", "auth", "sender-domain", "smuggling", "from-count",
+           "from-address", "from-domain", "rate-limit", "fault")
+
+
+class RelayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.accepted = Counter("idpack_relay_accepted", "Messages accepted (answered 250)",
+                                registry=self.registry)
+        self.refused = Counter("idpack_relay_refused", "Messages refused, by reason",
+                               ["reason"], registry=self.registry)
+        for reason in REASONS:  # every series exists from the start, at 0
+            self.refused.labels(reason)
+        self.delivered = Counter("idpack_relay_delivered", "Recipients delivered upstream",
+                                 registry=self.registry)
+        self.deferred = Counter("idpack_relay_deferred",
+                                "Recipient attempts deferred (4xx or no connection)",
+                                registry=self.registry)
+        self.dead_lettered = Counter("idpack_relay_dead_lettered",
+                                     "Recipients dead-lettered (5xx or too old)",
+                                     registry=self.registry)
+        self.queue_depth = Gauge("idpack_relay_queue_depth", "Messages waiting in the queue",
+                                 registry=self.registry)
+
+    def watch_queue(self, depth: Callable[[], float]) -> None:
+        """Read the queue depth when scraped, not on every message."""
+        self.queue_depth.set_function(depth)
+
+    def serve(self, host: str, port: int) -> tuple[WSGIServer, Thread]:
+        return start_http_server(port, addr=host, registry=self.registry)
