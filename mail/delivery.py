@@ -6,22 +6,46 @@ dead-lettered whole. Embedded default: a local Maildir instead of an upstream.""
 
 from __future__ import annotations
 
+import json
 import logging
 import mailbox
+import os
 import smtplib
 import ssl
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mail.metrics import RelayMetrics
 from mail.spool import Entry, Spool
 
 log = logging.getLogger("idpack.relay.delivery")
-_UNCOUNTED = RelayMetrics()  # for callers (tests, tools) that keep no metrics
+
+
+@dataclass
+class DeliveryStats:
+    """Recipient outcomes since the spool was made, kept in `spool/delivery-stats.json`
+    by the delivery worker, and read from there by the metrics endpoint, which lives in
+    the SMTP process. Written after each pass that changed them (replaced atomically;
+    a crash may lose the last pass's counts, never the mail)."""
+
+    delivered: int = 0
+    deferred: int = 0
+    dead_lettered: int = 0
+
+    @classmethod
+    def load(cls, path: Path) -> DeliveryStats:
+        try:
+            return cls(**json.loads(path.read_bytes()))
+        except (OSError, ValueError, TypeError):
+            return cls()
+
+    def save(self, path: Path) -> None:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(asdict(self)))
+        temporary.replace(path)
 
 
 @dataclass(frozen=True)
@@ -144,7 +168,7 @@ class MaildirUpstream:
 
 
 def deliver_due(spool: Spool, upstream: Upstream, backoff: Backoff,
-                now: float | None = None, metrics: RelayMetrics | None = None) -> int:
+                now: float | None = None, stats: DeliveryStats | None = None) -> int:
     """One pass over the due messages, over one upstream session; how many were
     settled (left the queue). The queue directory is fsynced once for them all."""
     entries = list(spool.due(now))
@@ -153,17 +177,17 @@ def deliver_due(spool: Spool, upstream: Upstream, backoff: Backoff,
     settled = 0
     with upstream.connect() as sender:
         for entry in entries:
-            if _deliver(spool, sender, backoff, entry, metrics or _UNCOUNTED):
+            if _deliver(spool, sender, backoff, entry, stats or DeliveryStats()):
                 settled += 1
     spool.sync()
     return settled
 
 
 def _deliver(spool: Spool, sender: Sender, backoff: Backoff, entry: Entry,
-             metrics: RelayMetrics) -> bool:
+             stats: DeliveryStats) -> bool:
     outcome = sender.send(entry.mail_from, entry.recipients, spool.content(entry))
-    metrics.delivered.inc(len(outcome.delivered))
-    metrics.dead_lettered.inc(len(outcome.refused))
+    stats.delivered += len(outcome.delivered)
+    stats.dead_lettered += len(outcome.refused)
     for recipient in outcome.delivered:
         log.info("%s delivered to %s", entry.id, recipient)
     for recipient, reason in outcome.refused.items():
@@ -178,11 +202,11 @@ def _deliver(spool: Spool, sender: Sender, backoff: Backoff, entry: Entry,
         entry.failed.update({r: f"gave up after {entry.attempts} attempts: {why}"
                              for r, why in outcome.deferred.items()})
         entry.recipients = []
-        metrics.dead_lettered.inc(len(outcome.deferred))
+        stats.dead_lettered += len(outcome.deferred)
         log.warning("%s dead-lettered: too old", entry.id)
         spool.done(entry, sync=False)
         return True
-    metrics.deferred.inc(len(outcome.deferred))
+    stats.deferred += len(outcome.deferred)
     entry.last_error = "; ".join(f"{r}: {why}" for r, why in outcome.deferred.items())
     entry.next_try = time.time() + backoff.delay(entry.attempts)
     log.info("%s deferred (attempt %d, next in %.0f s): %s", entry.id, entry.attempts,

@@ -8,23 +8,46 @@ default 9025, 0 to turn off):
     idpack_relay_dead_lettered_total            recipients given up on (5xx, too old)
     idpack_relay_queue_depth                    messages waiting in the queue
 
-Each relay has a registry of its own, so several can live in one process (tests)."""
+Each relay has a registry of its own, so several can live in one process (tests). The
+delivery counts are the delivery worker's (another process): read from its stats file
+(mail.delivery.DeliveryStats) when scraped."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from mail.delivery import DeliveryStats
 
 # Refusal reasons: one short label per rule in checks.py, pipeline.py and server.py.
 REASONS = ("client-network", "auth", "sender-domain", "smuggling", "from-count",
            "from-address", "from-domain", "rate-limit", "fault")
 
 
+class _DeliveryCollector(Collector):
+    def __init__(self, stats_file: Path) -> None:
+        self.stats_file = stats_file
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        stats = DeliveryStats.load(self.stats_file)
+        yield CounterMetricFamily("idpack_relay_delivered", "Recipients delivered upstream",
+                                  value=stats.delivered)
+        yield CounterMetricFamily("idpack_relay_deferred",
+                                  "Recipient attempts deferred (4xx or no connection)",
+                                  value=stats.deferred)
+        yield CounterMetricFamily("idpack_relay_dead_lettered",
+                                  "Recipients dead-lettered (5xx or too old)",
+                                  value=stats.dead_lettered)
+
+
 class RelayMetrics:
-    def __init__(self) -> None:
+    def __init__(self, delivery_stats: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         self.accepted = Counter("idpack_relay_accepted", "Messages accepted (answered 250)",
                                 registry=self.registry)
@@ -32,14 +55,8 @@ class RelayMetrics:
                                ["reason"], registry=self.registry)
         for reason in REASONS:  # every series exists from the start, at 0
             self.refused.labels(reason)
-        self.delivered = Counter("idpack_relay_delivered", "Recipients delivered upstream",
-                                 registry=self.registry)
-        self.deferred = Counter("idpack_relay_deferred",
-                                "Recipient attempts deferred (4xx or no connection)",
-                                registry=self.registry)
-        self.dead_lettered = Counter("idpack_relay_dead_lettered",
-                                     "Recipients dead-lettered (5xx or too old)",
-                                     registry=self.registry)
+        if delivery_stats is not None:
+            self.registry.register(_DeliveryCollector(delivery_stats))
         self.queue_depth = Gauge("idpack_relay_queue_depth", "Messages waiting in the queue",
                                  registry=self.registry)
 

@@ -1,11 +1,18 @@
-"""`idpack relay`: the SMTP server and the delivery worker, in one process."""
+"""`idpack relay`: the SMTP side (checks, links, signing, spool; and the metrics) in
+this process, and the delivery worker in a child process of its own, as Postfix
+splits smtpd from its queue manager: delivery never takes CPU (or the GIL) from
+accepting mail, and a fault in one does not stop the other. They share only the spool
+directory; the parent restarts the worker if it dies."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import multiprocessing
 import signal
 import threading
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -13,10 +20,18 @@ from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
 
+from idpack.child_process import die_with_parent
 from idpack.errors import IdpackError
 from idpack.store import open_store
 from mail.auth import Authenticator, Users, server_tls
-from mail.delivery import Backoff, MaildirUpstream, SmtpUpstream, Upstream, deliver_due
+from mail.delivery import (
+    Backoff,
+    DeliveryStats,
+    MaildirUpstream,
+    SmtpUpstream,
+    Upstream,
+    deliver_due,
+)
 from mail.dkim_keys import load
 from mail.links import LinkRewriter
 from mail.metrics import RelayMetrics
@@ -41,6 +56,48 @@ def upstream_of(settings: RelaySettings) -> Upstream:
                         username=settings.upstream_user, password=settings.upstream_password)
 
 
+def backoff_of(settings: RelaySettings) -> Backoff:
+    return Backoff(settings.backoff_first, settings.backoff_max, settings.max_age)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@dataclass
+class Delivery:
+    """The delivery worker: passes over the due messages until stopped."""
+
+    spool: Spool
+    upstream: Upstream
+    backoff: Backoff
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def build(cls, settings: RelaySettings) -> Delivery:
+        return cls(Spool(settings.spool_dir, clean=False), upstream_of(settings),
+                   backoff_of(settings))
+
+    def run(self, interval: float = 1.0) -> None:
+        # One worker per spool: a second (a restart while the old worker finishes its
+        # pass, or two relays given one spool) waits here rather than send twice.
+        with (self.spool.root / "delivery.lock").open("w") as lock:
+            while not _try_lock(lock.fileno()):
+                if self.stopping.wait(0.2):
+                    return
+            stats = DeliveryStats.load(self.spool.stats_file)
+            while not self.stopping.is_set():
+                before = astuple(stats)
+                deliver_due(self.spool, self.upstream, self.backoff, stats=stats)
+                if astuple(stats) != before:
+                    stats.save(self.spool.stats_file)
+                self.stopping.wait(interval)
+
+
 @dataclass
 class Relay:
     settings: RelaySettings
@@ -62,14 +119,13 @@ class Relay:
         store = open_store(settings.store)
         spool = Spool(settings.spool_dir)
         links = LinkRewriter(store, settings.short_link_base, settings.short_link_hosts)
-        metrics = RelayMetrics()
+        metrics = RelayMetrics(spool.stats_file)
         metrics.watch_queue(spool.depth)
         pipeline = Pipeline(settings.domains, links, store,
                             Signer(keys, sorted(settings.domains)[0]), spool,
                             settings.verify_limit, metrics)
-        backoff = backoff or Backoff(settings.backoff_first, settings.backoff_max,
-                                     settings.max_age)
-        return cls(settings, spool, pipeline, upstream_of(settings), backoff, metrics)
+        return cls(settings, spool, pipeline, upstream_of(settings),
+                   backoff or backoff_of(settings), metrics)
 
     def start(self) -> None:
         settings = self.settings
@@ -97,9 +153,8 @@ class Relay:
                  if settings.metrics_port else "")
 
     def deliver_forever(self, interval: float = 1.0) -> None:
-        while not self.stopping.is_set():
-            deliver_due(self.spool, self.upstream, self.backoff, metrics=self.metrics)
-            self.stopping.wait(interval)
+        """Deliver from this process (tests; `serve` runs a child process instead)."""
+        Delivery(self.spool, self.upstream, self.backoff, self.stopping).run(interval)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -112,10 +167,31 @@ class Relay:
             self.metrics_server = None
 
 
+LOG_FORMAT = "%(asctime)s %(processName)s %(name)s %(message)s"
+
+
+def _delivery_worker(settings: RelaySettings) -> None:
+    """The child process: deliver until SIGTERM (or the parent's death)."""
+    die_with_parent()
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    delivery = Delivery.build(settings)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, lambda signum, frame: delivery.stopping.set())
+    delivery.run()
+
+
+def _start_worker(settings: RelaySettings) -> BaseProcess:
+    worker = multiprocessing.get_context("spawn").Process(
+        target=_delivery_worker, args=(settings,), name="delivery")
+    worker.start()
+    return worker
+
+
 def serve(settings: RelaySettings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    relay = Relay.build(settings)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    relay = Relay.build(settings)  # cleans the spool's tmp/ before anything is accepted
     relay.start()
+    worker = _start_worker(settings)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         relay.stopping.set()
@@ -123,7 +199,15 @@ def serve(settings: RelaySettings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
     try:
-        relay.deliver_forever()
+        while not relay.stopping.wait(1.0):
+            if not worker.is_alive():
+                log.error("the delivery worker exited (code %s); starting it again",
+                          worker.exitcode)
+                worker = _start_worker(settings)
     finally:
-        relay.stop()
+        relay.stop()  # no more acceptance, then let the worker finish its pass
+        worker.terminate()
+        worker.join(60)
+        if worker.is_alive():
+            worker.kill()
         log.info("relay stopped; %d message(s) still queued", len(relay.spool.queued()))

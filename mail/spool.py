@@ -55,13 +55,17 @@ def _write_durably(directory: Path, tmp: Path, name: str, content: bytes) -> Non
 
 
 class Spool:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, clean: bool = True) -> None:
+        """`clean`: remove half-written files, which only the SMTP side may do, before it
+        accepts (the delivery worker opens the same spool with clean=False)."""
         self.root = root
         self.tmp, self.queue, self.dead = root / "tmp", root / "queue", root / "dead"
+        self.stats_file = root / "delivery-stats.json"
         for directory in (self.tmp, self.queue, self.dead):
             directory.mkdir(parents=True, exist_ok=True)
-        for leftover in self.tmp.iterdir():  # never acknowledged, so never promised
-            leftover.unlink()
+        if clean:
+            for leftover in self.tmp.iterdir():  # never acknowledged, so never promised
+                leftover.unlink()
 
     def accept(self, mail_from: str, recipients: list[str], content: bytes) -> str:
         """Store the message durably; its queue id. Raises OSError when it could not."""
