@@ -3,7 +3,7 @@ DKIM signatures, fsync spool) -> delivery worker -> an SMTP sink. The baseline, 
 same run, is the same pipeline signing RSA with dkimpy's own pure-Python code. Also
 the signing-only rates of both.
 
-    .venv/bin/python bench/relay_throughput.py [--messages 1000] [--clients 4] [--rounds 3]
+    .venv/bin/python bench/relay_throughput.py [--messages 1500] [--clients 8] [--rounds 3]
 
 The upstream is Postfix's smtp-sink where Debian's postfix is installed (C, next to no
 CPU, as a real smarthost elsewhere would cost the relay nothing), else a Python sink.
@@ -143,8 +143,8 @@ def signing_rate(keys: DkimKeys, stock: bool, count: int = 300) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--messages", type=int, default=1500)
+    parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds of each; medians are reported, since "
                              "shared machines are noisy")

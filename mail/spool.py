@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -42,7 +43,41 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def _write_durably(directory: Path, tmp: Path, name: str, content: bytes) -> None:
+class GroupSync:
+    """fsync of one directory, shared by the threads that need it at once (group
+    commit): a caller returns once an fsync that began after its call has finished, so
+    its rename is durable, and N concurrent acceptances cost about one fsync, not N."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._changed = threading.Condition()
+        self._started = 0  # fsyncs begun
+        self._finished = 0  # the latest fsync finished
+        self._running = False
+
+    def sync(self) -> None:
+        with self._changed:
+            needed = self._started + 1  # only an fsync beginning from now on covers us
+            while self._finished < needed:
+                if not self._running:
+                    self._running = True
+                    self._started += 1
+                    generation = self._started
+                    break
+                self._changed.wait()
+            else:
+                return
+        try:
+            _fsync_directory(self.path)
+        finally:
+            with self._changed:
+                self._running = False
+                self._finished = generation
+                self._changed.notify_all()
+
+
+def _write_durably(directory: Path, tmp: Path, name: str, content: bytes,
+                   sync: GroupSync | None = None) -> None:
     temporary = tmp / f"{name}.{secrets.token_hex(4)}"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -51,7 +86,10 @@ def _write_durably(directory: Path, tmp: Path, name: str, content: bytes) -> Non
     finally:
         os.close(fd)
     temporary.replace(directory / name)
-    _fsync_directory(directory)
+    if sync is not None:
+        sync.sync()
+    else:
+        _fsync_directory(directory)
 
 
 class Spool:
@@ -61,6 +99,7 @@ class Spool:
         self.root = root
         self.tmp, self.queue, self.dead = root / "tmp", root / "queue", root / "dead"
         self.stats_file = root / "delivery-stats.json"
+        self._queue_sync = GroupSync(self.queue)
         for directory in (self.tmp, self.queue, self.dead):
             directory.mkdir(parents=True, exist_ok=True)
         if clean:
@@ -71,7 +110,8 @@ class Spool:
         """Store the message durably; its queue id. Raises OSError when it could not."""
         queue_id = f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}"
         entry = Entry(queue_id, mail_from, list(recipients), time.time())
-        _write_durably(self.queue, self.tmp, f"{queue_id}.msg", _encode(entry) + b"\n" + content)
+        _write_durably(self.queue, self.tmp, f"{queue_id}.msg", _encode(entry) + b"\n" + content,
+                       self._queue_sync)
         return queue_id
 
     def _entry(self, message_file: Path) -> Entry:

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import stat
+import threading
+import time
 from pathlib import Path
 
-from mail.spool import Spool
+import pytest
+
+from mail import spool as spool_module
+from mail.spool import GroupSync, Spool
 
 MESSAGE = b"From: no-reply@mikrocloud.com\r\n\r\nhello\r\n"
 
@@ -51,3 +56,36 @@ def test_deferred_entries_wait_and_dead_letters_stay(tmp_path: Path) -> None:
     [dead] = spool.dead_letters()
     assert dead.failed == {"b@example.org": "550 5.1.1 no such user"}
     assert spool.dead_content(dead) == MESSAGE
+
+
+def test_group_sync_covers_every_caller_with_an_fsync_begun_after_its_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fsyncs: list[tuple[float, float]] = []
+
+    def slow_fsync(path: Path) -> None:
+        began = time.monotonic()
+        time.sleep(0.01)
+        fsyncs.append((began, time.monotonic()))
+
+    monkeypatch.setattr(spool_module, "_fsync_directory", slow_fsync)
+    group = GroupSync(tmp_path)
+    calls: list[tuple[float, float]] = []
+    lock = threading.Lock()
+
+    def caller() -> None:
+        for _ in range(5):
+            called = time.monotonic()
+            group.sync()
+            with lock:
+                calls.append((called, time.monotonic()))
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(calls) == 40
+    assert len(fsyncs) < 40  # shared
+    for called, returned in calls:
+        assert any(called <= began and ended <= returned for began, ended in fsyncs)
