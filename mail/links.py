@@ -22,6 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 from idpack.store.base import Store
 
 NAMESPACE = "short-links"
+# An expired link is kept this long after its expiry, so that following it says
+# "expired, ask for a new mail" (410) rather than "no such link" (404).
+KEPT_AFTER_EXPIRY = 7 * 24 * 3600.0
 # Keycloak's e-mailed action links: verify email, reset credentials, execute actions.
 DEFAULT_PATTERN = r"https?://[^\s\"'<>]+/login-actions/action-token\?[^\s\"'<>]+"
 
@@ -90,7 +93,7 @@ class LinkRewriter:
         expires = token_expiry(target) or time.time() + self.default_ttl
         code = secrets.token_urlsafe(12)  # 96 bits
         self.store.put(NAMESPACE, code, {"target": target, "expires": expires},
-                       max(1.0, expires - time.time()))
+                       max(1.0, expires - time.time()) + KEPT_AFTER_EXPIRY)
         return ShortLink(code, f"{self.public_base.rstrip('/')}/s/{code}", target, expires)
 
 

@@ -4,11 +4,19 @@ of RPCs."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from extensions.sidecar.blueprints import admin_users, lookups, passwords, profile, service
+from extensions.sidecar.blueprints import (
+    admin_users,
+    lookups,
+    passwords,
+    profile,
+    service,
+    short_links,
+)
 from extensions.sidecar.context import DIRECTORY, SETTINGS, STORE, TOKENS
 from extensions.sidecar.directory import Directory
 from extensions.sidecar.errors import install_error_handlers
@@ -18,9 +26,11 @@ from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.oidc import jwks_uri
 from idpack.store import open_store
 
+TEMPLATES = Path(__file__).parent / "templates"
+
 
 def create_app(settings: SidecarSettings) -> Flask:
-    app = Flask("idpack.sidecar")
+    app = Flask("idpack.sidecar", template_folder=str(TEMPLATES))
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     keycloak = KeycloakAdminClient.for_service_account(
@@ -39,7 +49,7 @@ def create_app(settings: SidecarSettings) -> Flask:
     app.extensions[TOKENS] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,
         leeway=settings.leeway_seconds)
-    for family in (service, lookups, profile, passwords, admin_users):
+    for family in (service, lookups, profile, passwords, admin_users, short_links):
         app.register_blueprint(family.blueprint)
     install_error_handlers(app)
     logging.getLogger("idpack").setLevel(logging.INFO)

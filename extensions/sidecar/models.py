@@ -68,6 +68,9 @@ class GetUserInfoResponse(Model):
     firstNames: str | None
     lastName: str | None
     organization: str | None
+    # idpack's additions to UCloud's response: inferred at registration, user-editable
+    country: str | None = None  # ISO 3166-1 alpha-2
+    timezone: str | None = None  # IANA name
 
 
 class UpdateUserInfoRequest(Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -10,6 +11,7 @@ from extensions.sidecar.models import ErrorBody
 from extensions.sidecar.rpc import RPCS, RpcSpec
 
 REF_TEMPLATE = "#/components/schemas/{model}"
+PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
 def openapi_document(version: str) -> dict[str, Any]:
@@ -24,7 +26,8 @@ def openapi_document(version: str) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": ref(ErrorBody)}}}
     paths: dict[str, Any] = {}
     for spec in sorted(RPCS, key=lambda s: s.path):
-        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, ref, error)
+        paths.setdefault(openapi_path(spec.path), {})[spec.method.lower()] = _operation(
+            spec, ref, error)
     paths["/healthz"] = {"get": _plain("Liveness: the sidecar answers", "healthz")}
     paths["/readyz"] = {"get": _plain("Readiness: Keycloak answers too", "readyz", 503)}
     return {
@@ -37,6 +40,11 @@ def openapi_document(version: str) -> dict[str, Any]:
                                            "bearerFormat": "JWT"}},
         },
     }
+
+
+def openapi_path(flask_path: str) -> str:
+    """Flask's `/s/<code>` is OpenAPI's `/s/{code}`."""
+    return PATH_PARAMETER.sub(r"{\1}", flask_path)
 
 
 def _operation(spec: RpcSpec, ref: Any, error: dict[str, Any]) -> dict[str, Any]:
@@ -54,11 +62,16 @@ def _operation(spec: RpcSpec, ref: Any, error: dict[str, Any]) -> dict[str, Any]
     if spec.request is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": ref(spec.request)}}}
-    if spec.query:
-        operation["parameters"] = [{"name": q, "in": "query", "required": True,
-                                    "schema": {"type": "string"}} for q in spec.query]
+    parameters = [{"name": q, "in": "query", "required": True, "schema": {"type": "string"}}
+                  for q in spec.query]
+    parameters += [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                   for name in PATH_PARAMETER.findall(spec.path)]
+    if parameters:
+        operation["parameters"] = parameters
     if spec.redirect:
-        operation["responses"]["302"] = {"description": "Redirect to the portal"}
+        operation["responses"]["302"] = {"description": "Redirect to the portal"
+                                         if not PATH_PARAMETER.search(spec.path)
+                                         else "Redirect to the link's target"}
     elif spec.response is not None:
         operation["responses"]["200"] = {"description": "OK", "content": {
             "application/json": {"schema": ref(spec.response)}}}

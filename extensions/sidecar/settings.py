@@ -32,6 +32,8 @@ class SidecarSettings:
     audience: str
     issuer: str
     portal_url: str
+    # Short links are followed only to these hosts (the relay stores only these, too).
+    short_link_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost"})
     public_url: str = "http://127.0.0.1:8000"
     store: str = ".idpack/store.sqlite"  # an SQLite file path or a redis:// URL
     smtp_host: str = "127.0.0.1"
@@ -72,6 +74,9 @@ class SidecarSettings:
             audience=env.get("IDPACK_SIDECAR_AUDIENCE") or "idpack-sidecar",
             issuer=env.get("IDPACK_SIDECAR_ISSUER") or issuer(keycloak_url, realm),
             portal_url=(env.get("IDPACK_PORTAL_URL") or "http://127.0.0.1:3000").rstrip("/"),
+            short_link_hosts=frozenset(
+                h.strip() for h in (env.get("IDPACK_SHORT_LINK_HOSTS")
+                                    or "127.0.0.1,localhost").split(",") if h.strip()),
             public_url=(env.get("IDPACK_SIDECAR_PUBLIC_URL") or
                         f"http://127.0.0.1:{_int(env, 'IDPACK_SIDECAR_PORT', 8000)}").rstrip("/"),
             store=env.get("IDPACK_STORE")

@@ -30,6 +30,18 @@ from idpack.progress import ProgressLine
 # how idpack names an *existing* server's credentials, and Keycloak 26 still reads them
 # as deprecated bootstrap variables.
 _SCRUBBED_ENV = ("KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD", "JAVA_OPTS")
+THEMES = Path(__file__).resolve().parents[2] / "extensions" / "themes"
+
+
+def _link(link: Path, target: Path) -> None:
+    """`link` -> `target`, replacing whatever `link` was."""
+    if link.is_symlink() and link.resolve() == target.resolve():
+        return
+    if link.is_symlink() or link.is_file():
+        link.unlink()
+    elif link.exists():
+        shutil.rmtree(link)
+    link.symlink_to(target, target_is_directory=True)
 
 
 class KeycloakStartError(IdpackError):
@@ -121,6 +133,9 @@ class KeycloakServer:
             str(self.instance_dir / "bin" / "kc.sh"), *self._start_command,
             "--http-enabled=true", f"--http-host={self.host}", f"--http-port={self.http_port}",
             f"--http-management-port={self.management_port}", "--hostname-strict=false",
+            # The client's address comes from X-Forwarded-For, trusted from loopback only
+            # (a local proxy, or the tests, which choose the IP a registration comes from).
+            "--proxy-headers=xforwarded", "--proxy-trusted-addresses=127.0.0.1",
             *self._extra_args,
         ]
 
@@ -159,13 +174,11 @@ class KeycloakServer:
         if not (inst / "conf").is_dir():
             shutil.copytree(dist / "conf", inst / "conf")
         (inst / "themes").mkdir(exist_ok=True)
+        for theme in sorted(THEMES.iterdir()) if THEMES.is_dir() else ():
+            if theme.is_dir():  # idpack's own themes, live from the checkout
+                _link(inst / "themes" / theme.name, theme)
         for shared in ("lib", "providers"):
-            link = inst / shared
-            if link.is_symlink() or link.exists():
-                if link.is_symlink() and link.resolve() == (dist / shared).resolve():
-                    continue
-                link.unlink()
-            link.symlink_to(dist / shared, target_is_directory=True)
+            _link(inst / shared, dist / shared)
 
     def _wait_until_ready(self, started: float, timeout: float) -> None:
         assert self._process is not None

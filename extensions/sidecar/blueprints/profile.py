@@ -85,7 +85,8 @@ def get_user_info() -> Response:
     return json_response(GetUserInfoResponse(
         email=user.get("email"), firstNames=user.get("firstName"),
         lastName=user.get("lastName"),
-        organization=first_attribute(user, "organizationFullName")))
+        organization=first_attribute(user, "organizationFullName"),
+        country=first_attribute(user, "country"), timezone=first_attribute(user, "timezone")))
 
 
 @rpc(blueprint, "retrieveOptionalUserInfo", "GET", "/auth/users/retrieveOptionalInfo",

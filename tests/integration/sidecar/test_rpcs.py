@@ -88,13 +88,15 @@ def test_an_existing_username_is_409(client: FlaskClient, sidecar_realm: Sidecar
 
 def test_get_user_info_and_optional_info(client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
     name = unique("ivan")
-    sidecar_realm.user(name, attributes={"organizationFullName": ["Aarhus University"]})
+    sidecar_realm.user(name, attributes={"organizationFullName": ["Aarhus University"],
+                                         "country": ["DK"], "timezone": ["Europe/Copenhagen"]})
     me = bearer(sidecar_realm.token(name))
 
     info = client.get("/auth/users/userInfo", headers=me)
     assert info.status_code == 200
     assert info.json == {"email": f"{name}@example.org", "firstNames": name.title(),
-                         "lastName": "Tester", "organization": "Aarhus University"}
+                         "lastName": "Tester", "organization": "Aarhus University",
+                         "country": "DK", "timezone": "Europe/Copenhagen"}
 
     update = client.post("/auth/users/optionalInfo", headers=me, json={
         "organizationFullName": "DeiC", "department": "Cloud", "researchField": "Physics"})

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from extensions.sidecar.app import create_app
+from extensions.sidecar.openapi import openapi_path
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import start_ephemeral_keycloak
 from idpack.keycloak.server import free_port
@@ -24,7 +25,7 @@ from tests.integration.sidecar.conftest import OVERLAY, TEST_CLIENT_SECRET, Side
 def test_the_openapi_document_describes_exactly_the_routes(app: Flask,
                                                            client: FlaskClient) -> None:
     document = client.get("/openapi.json").json
-    routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules()
+    routes = {(openapi_path(rule.rule), method.lower()) for rule in app.url_map.iter_rules()
               for method in rule.methods or () if method not in ("HEAD", "OPTIONS")
               and rule.endpoint != "static"}
     described = {(path, method) for path, ops in document["paths"].items() for method in ops}
