@@ -56,7 +56,7 @@ def test_the_realm_has_every_setting_of_the_checklist(keycloak_admin: KeycloakAd
 
     actions = {a["alias"]: a for a in export["requiredActions"]}
     assert all(actions[a]["enabled"] for a in ("VERIFY_EMAIL", "CONFIGURE_TOTP", "UPDATE_PASSWORD"))
-    assert actions["VERIFY_EMAIL"]["config"]["emailResendCooldownSeconds"] == "0"
+    assert actions["VERIFY_EMAIL"]["config"]["emailResendCooldownSeconds"] == "1"
 
     roles = {r["name"]: r for r in export["roles"]["realm"]}
     assert {"USER", "ADMIN", "SERVICE", "PROVIDER", "THIRD_PARTY_APP"} <= set(roles)

@@ -38,7 +38,7 @@ def test_the_mikrocloud_realm_file_is_valid() -> None:
     assert config.settings.verifyEmail is True
     assert config.identityProviders["google"].config["defaultScope"] == "openid profile email"
     assert config.identityProviders["github"].config["defaultScope"] == "openid user email"
-    assert config.requiredActions["VERIFY_EMAIL"].config == {"emailResendCooldownSeconds": "0"}
+    assert config.requiredActions["VERIFY_EMAIL"].config == {"emailResendCooldownSeconds": "1"}
 
 
 def test_an_unknown_field_names_file_line_path_and_the_likely_intent(tmp_path: Path) -> None:
