@@ -93,11 +93,13 @@ class SmtpUpstream:
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    helo_name: str | None = None  # how the relay greets: its configured host name
 
     @contextmanager
     def connect(self) -> Iterator[Sender]:
         try:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+                                local_hostname=self.helo_name)
             if self.starttls:
                 context = ssl.create_default_context()
                 if not self.verify_certificates:

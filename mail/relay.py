@@ -53,7 +53,8 @@ def upstream_of(settings: RelaySettings) -> Upstream:
                           "smtp://host:port or maildir:/path")
     return SmtpUpstream(parts.hostname, parts.port or 25, starttls=settings.upstream_starttls,
                         verify_certificates=settings.upstream_verify,
-                        username=settings.upstream_user, password=settings.upstream_password)
+                        username=settings.upstream_user, password=settings.upstream_password,
+                        helo_name=settings.hostname)
 
 
 def backoff_of(settings: RelaySettings) -> Backoff:

@@ -21,6 +21,7 @@ class Received:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     raw: list[tuple[list[str], bytes]] = field(default_factory=list)
     answers: dict[str, str] = field(default_factory=dict)  # recipient -> RCPT reply
+    greetings: list[str] = field(default_factory=list)  # the sender's EHLO name, per message
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           options: Any) -> str:
@@ -33,6 +34,7 @@ class Received:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))
         self.raw.append((list(envelope.rcpt_tos), envelope.content))
+        self.greetings.append(str(session.host_name))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -64,6 +64,7 @@ def test_upstream_down_then_back_delivers_everything(tmp_path: Path) -> None:
                      "the queue was not delivered once the upstream was back")
             time.sleep(0.5)
             assert len(received.messages) == 20
+            assert set(received.greetings) == {"mailman.mikrocloud.com"}  # the relay's EHLO
         assert metric(metrics_port, "idpack_relay_delivered_total") == 20
         assert metric(metrics_port, "idpack_relay_queue_depth") == 0
         assert metric(metrics_port, "idpack_relay_dead_lettered_total") == 0
