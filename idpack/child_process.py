@@ -35,6 +35,21 @@ def popen_options() -> dict[str, object]:
             "preexec_fn": die_with_parent if sys.platform == "linux" else None}
 
 
+def log_ready(log_path: Path, text: str) -> Callable[[], bool]:
+    """Ready once the log, from its present end on, says `text` (for a worker with no
+    port to ask)."""
+    start = log_path.stat().st_size if log_path.exists() else 0
+
+    def check() -> bool:
+        try:
+            with log_path.open("rb") as log:
+                log.seek(start)
+                return text.encode() in log.read()
+        except OSError:
+            return False
+    return check
+
+
 def http_ready(url: str) -> Callable[[], bool]:
     def check() -> bool:
         try:

@@ -90,6 +90,49 @@ def sidecar() -> None:
     serve(SidecarSettings.from_env(os.environ))
 
 
+@cli.command("geo-worker")
+def geo_worker() -> None:
+    """Give new users the country and timezone of the address they registered from.
+
+    \b
+    Follows the realm's REGISTER events (a cursor in the store; each event applied
+    once, across restarts and with several workers), looks the address up in a
+    MaxMind database and sets `country` (ISO code) and `timezone` (IANA name) only
+    where the user has none. Private and loopback addresses set nothing.
+    Settings from the environment:
+      GEOIP_DB                   a GeoIP2/GeoLite2 City .mmdb (default: the 2018
+                                 GeoLite2 City of the maxminddb-geolite2 package)
+      KEYCLOAK_URL, IDPACK_REALM, IDPACK_SIDECAR_CLIENT_SECRET   as for the sidecar
+      IDPACK_STORE               where the cursor and claims live (as the sidecar's)
+      IDPACK_GEO_POLL_SECONDS    0.5
+    """
+    from extensions.geo.settings import GeoSettings
+    from extensions.geo.worker import serve
+
+    sys.exit(serve(GeoSettings.from_env(os.environ)))
+
+
+@cli.command()
+def portal() -> None:
+    """Serve the MikroCloud portal, where users land after verifying (127.0.0.1:3000).
+
+    \b
+    A minimal OpenID Connect client (code flow with PKCE, public client `portal`)
+    showing the user's names, email, country and timezone from the sidecar.
+    Settings from the environment:
+      IDPACK_PORTAL_URL          its public URL (http://127.0.0.1:3000); host and port
+                                 follow from it unless IDPACK_PORTAL_HOST/_PORT are set
+      KEYCLOAK_URL, IDPACK_REALM  (default: .idpack/stack.json's)
+      IDPACK_SIDECAR_URL         the sidecar (default: stack.json's)
+      IDPACK_PORTAL_CLIENT_ID    portal
+      IDPACK_PORTAL_SECRET_KEY   signs the session cookie (generated when unset)
+    """
+    from extensions.portal.server import serve
+    from extensions.portal.settings import PortalSettings
+
+    serve(PortalSettings.from_env(os.environ))
+
+
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def relay(ctx: click.Context) -> None:

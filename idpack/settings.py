@@ -77,6 +77,7 @@ class StackSettings:
     sidecar_port: int
     relay_port: int
     relay_metrics_port: int
+    portal_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -91,4 +92,5 @@ class StackSettings:
             sidecar_port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
             relay_port=_int(env, "IDPACK_RELAY_PORT", 2525),
             relay_metrics_port=_int(env, "IDPACK_RELAY_METRICS_PORT", 9025),
+            portal_port=_int(env, "IDPACK_PORTAL_PORT", 3000),
         )

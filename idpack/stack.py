@@ -1,8 +1,11 @@
 """`idpack up` (`make run`): the whole local stack in the foreground until Ctrl-C.
 
-Today the stack is Keycloak on its embedded H2 database kept under `.idpack/`. Once it
-answers, `.idpack/stack.json` tells scripts and people where everything is; the file is
-removed again when the stack stops, so it never points at a stack that is gone."""
+In order: Keycloak (embedded H2 database under `.idpack/`, idpack's themes), the DKIM
+relay (delivering into `.idpack/mail/`), the realm from realm-config, the sidecar (with
+the short links), the geo worker and the portal, each a child process with its log in
+`.idpack/`. Once all answer, `.idpack/stack.json` tells scripts and people where
+everything is; the file is removed again when the stack stops, so it never points at a
+stack that is gone. A part that stops by itself stops the whole."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from idpack.child_process import ChildService, http_ready, tcp_ready
+from idpack.child_process import ChildService, http_ready, log_ready, tcp_ready
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.distribution import log_tail, prepare_distribution
 from idpack.keycloak.server import KeycloakServer, ensure_port_free
@@ -97,8 +100,8 @@ def write_json_atomically(path: Path, document: Mapping[str, Any], mode: int = 0
 
 
 def stack_document(target: KeycloakTarget, files: StackFiles, realm: str | None,
-                   sidecar_url: str | None = None,
-                   relay: tuple[str, int] | None = None) -> dict[str, Any]:
+                   sidecar_url: str | None = None, relay: tuple[str, int] | None = None,
+                   portal_url: str | None = None) -> dict[str, Any]:
     """The keys DESIGN.md fixes. Parts of the stack that are not built yet are null."""
     return {
         "keycloak_url": target.url,
@@ -106,7 +109,7 @@ def stack_document(target: KeycloakTarget, files: StackFiles, realm: str | None,
         "admin_user": target.admin_user,
         "admin_password": target.admin_password,
         "sidecar_url": sidecar_url,
-        "portal_url": None,
+        "portal_url": portal_url,
         "smtp_host": relay[0] if relay else None,
         "smtp_port": relay[1] if relay else None,
         "mail_dir": str(files.mail_dir) if relay else None,
@@ -148,18 +151,26 @@ def run_stack(env: Mapping[str, str] = os.environ) -> int:
                 server = _start_keycloak(stack, harness, files, env)
                 target = server.target
             sidecar_url: str | None = f"http://{stack.host}:{stack.sidecar_port}"
+            portal_url: str | None = f"http://{stack.host}:{stack.portal_port}"
             children.append(_start_relay(stack, files, target, str(sidecar_url), env))
             relay = (stack.host, stack.relay_port)
-            mail_env = {"IDPACK_SMTP_HOST": stack.host, "IDPACK_SMTP_PORT": str(stack.relay_port),
-                        **env}
-            realm = _provision_realm(stack, KeycloakAdminClient.connect(target), files, mail_env)
+            # What the realm file, the sidecar and the portal read: where the relay and
+            # the portal are (the portal client's redirect URIs follow its URL).
+            stack_env = {**env, "IDPACK_SMTP_HOST": stack.host,
+                         "IDPACK_SMTP_PORT": str(stack.relay_port),
+                         "IDPACK_PORTAL_URL": str(portal_url),
+                         "IDPACK_SIDECAR_URL": str(sidecar_url),
+                         "IDPACK_SHORT_LINK_HOSTS": short_link_hosts(target)}
+            realm = _provision_realm(stack, KeycloakAdminClient.connect(target), files, stack_env)
             if realm is None:
-                sidecar_url = None
+                sidecar_url = portal_url = None
             else:
-                children.append(_start_sidecar(stack, files, target, realm, mail_env))
-            write_json_atomically(files.stack_json,
-                                  stack_document(target, files, realm, sidecar_url, relay))
-            _print_banner(target, files, server, realm, sidecar_url, relay)
+                children.append(_start_sidecar(stack, files, target, realm, stack_env))
+                children.append(_start_geo_worker(files, target, realm, stack_env))
+                children.append(_start_portal(stack, files, target, realm, stack_env))
+            write_json_atomically(files.stack_json, stack_document(
+                target, files, realm, sidecar_url, relay, portal_url))
+            _print_banner(target, files, server, realm, sidecar_url, relay, portal_url)
             return _watch(server, children)
         except KeyboardInterrupt:
             say("\nStopping the stack ...")
@@ -203,15 +214,16 @@ def _start_relay(stack: StackSettings, files: StackFiles, target: KeycloakTarget
     if not all(p.exists() for p in key_paths(keys_dir, DKIM_SELECTOR)):
         generate(keys_dir, DKIM_SELECTOR)
         say(f"Made DKIM keys for selector {DKIM_SELECTOR} in {keys_dir}.")
-    keycloak_host = target.url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
     child_env = {**env, "IDPACK_HOME": str(files.state_dir), "IDPACK_RELAY_HOST": stack.host,
                  "IDPACK_RELAY_PORT": str(stack.relay_port),
                  "IDPACK_RELAY_METRICS_HOST": stack.host,
                  "IDPACK_RELAY_METRICS_PORT": str(stack.relay_metrics_port),
                  "IDPACK_DKIM_SELECTOR": DKIM_SELECTOR, "IDPACK_DKIM_KEYS_DIR": str(keys_dir),
                  "IDPACK_SHORT_LINK_BASE": short_link_base,
-                 "IDPACK_SHORT_LINK_HOSTS": f"{keycloak_host},127.0.0.1,localhost",
-                 "IDPACK_RELAY_UPSTREAM": f"maildir:{files.mail_dir}"}
+                 "IDPACK_SHORT_LINK_HOSTS": short_link_hosts(target),
+                 # the embedded upstream, unless the environment names a real one
+                 "IDPACK_RELAY_UPSTREAM": env.get("IDPACK_RELAY_UPSTREAM")
+                 or f"maildir:{files.mail_dir}"}
     relay = ChildService("the relay", [sys.executable, "-m", "idpack", "relay"], child_env,
                          files.state_dir / "relay.log", tcp_ready(stack.host, stack.relay_port))
     seconds = relay.start()
@@ -234,6 +246,37 @@ def _start_sidecar(stack: StackSettings, files: StackFiles, target: KeycloakTarg
     seconds = sidecar.start()
     say(f"Sidecar ready on {url} in {seconds:.1f} s.")
     return sidecar
+
+
+def _start_geo_worker(files: StackFiles, target: KeycloakTarget, realm: str,
+                      env: Mapping[str, str]) -> ChildService:
+    child_env = {**realm_environment(files, env), "KEYCLOAK_URL": target.url,
+                 "IDPACK_REALM": realm, "IDPACK_HOME": str(files.state_dir)}
+    log_path = files.state_dir / "geo-worker.log"
+    worker = ChildService("the geo worker", [sys.executable, "-m", "idpack", "geo-worker"],
+                          child_env, log_path, log_ready(log_path, "polling every"))
+    seconds = worker.start()
+    say(f"Geo worker following REGISTER events ({seconds:.1f} s).")
+    return worker
+
+
+def _start_portal(stack: StackSettings, files: StackFiles, target: KeycloakTarget, realm: str,
+                  env: Mapping[str, str]) -> ChildService:
+    ensure_port_free(stack.host, stack.portal_port, "IDPACK_PORTAL_PORT")
+    url = f"http://{stack.host}:{stack.portal_port}"
+    child_env = {**env, "KEYCLOAK_URL": target.url, "IDPACK_REALM": realm,
+                 "IDPACK_HOME": str(files.state_dir), "IDPACK_PORTAL_URL": url}
+    portal = ChildService("the portal", [sys.executable, "-m", "idpack", "portal"], child_env,
+                          files.state_dir / "portal.log", http_ready(f"{url}/healthz"))
+    seconds = portal.start()
+    say(f"Portal ready on {url} in {seconds:.1f} s.")
+    return portal
+
+
+def short_link_hosts(target: KeycloakTarget) -> str:
+    """Short links lead to Keycloak's action links only."""
+    keycloak_host = target.url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
+    return ",".join(dict.fromkeys((keycloak_host, "127.0.0.1", "localhost")))
 
 
 def _start_keycloak(stack: StackSettings, harness: HarnessSettings, files: StackFiles,
@@ -274,7 +317,7 @@ def _provision_realm(stack: StackSettings, admin: KeycloakAdminClient, files: St
 
 def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakServer | None,
                   realm: str | None, sidecar_url: str | None,
-                  relay: tuple[str, int] | None) -> None:
+                  relay: tuple[str, int] | None, portal_url: str | None = None) -> None:
     cwd = Path.cwd()
 
     def shown(path: Path) -> str:
@@ -284,6 +327,9 @@ def _print_banner(target: KeycloakTarget, files: StackFiles, server: KeycloakSer
     if server is not None:
         lines.append(f"  Keycloak {server.dist.version} ready in {server.startup_seconds:.1f} s "
                      f"(Java {server.dist.jdk.version})")
+    if portal_url:
+        lines += [f"  Register here:   {portal_url}/register  (Keycloak's hosted page)",
+                  f"  Portal:          {portal_url}"]
     lines += [
         f"  Admin console:   {target.url}/admin/",
         f"  Realm:           {target.url}/admin/master/console/#/{realm}" if realm else

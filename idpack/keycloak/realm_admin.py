@@ -187,6 +187,18 @@ class RealmAdmin:
             "direction": "asc", "max": PAGE_SIZE})
         return events
 
+    def events(self, types: list[str], since_ms: int, *, until_ms: int | None = None,
+               first: int = 0, limit: int = 100) -> list[Json]:
+        """User events (REGISTER, LOGIN, ...) from `since_ms` to `until_ms` (epoch
+        milliseconds, both inclusive), oldest first; Keycloak orders by time alone, so
+        events of one millisecond come in no fixed order."""
+        params: dict[str, Any] = {"type": types, "dateFrom": str(since_ms),
+                                  "direction": "asc", "first": first, "max": limit}
+        if until_ms is not None:
+            params["dateTo"] = str(until_ms)
+        events: list[Json] = self._send("GET", "/events", params=params)
+        return events
+
     def users_by_username(self, username: str) -> list[Json]:
         """Users whose username is exactly this one (Keycloak lower-cases usernames)."""
         users: list[Json] = self._send("GET", "/users", params={
