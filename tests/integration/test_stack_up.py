@@ -25,13 +25,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def start_up(state: Path, port: int, management_port: int, log: Path,
-             sidecar_port: int, relay_port: int, metrics_port: int) -> subprocess.Popen[bytes]:
+             sidecar_port: int, relay_port: int, metrics_port: int,
+             portal_port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"KEYCLOAK_URL", "KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD"}}
     env |= {"IDPACK_HOME": str(state), "IDPACK_KEYCLOAK_PORT": str(port),
             "IDPACK_KEYCLOAK_MANAGEMENT_PORT": str(management_port),
             "IDPACK_SIDECAR_PORT": str(sidecar_port), "IDPACK_RELAY_PORT": str(relay_port),
-            "IDPACK_RELAY_METRICS_PORT": str(metrics_port)}
+            "IDPACK_RELAY_METRICS_PORT": str(metrics_port),
+            "IDPACK_PORTAL_PORT": str(portal_port)}
     with log.open("wb") as out:
         # Started as a shell starts a background job, with SIGINT ignored: Ctrl-C handling
         # must not depend on what idpack inherited.
@@ -57,12 +59,12 @@ def interrupt(process: subprocess.Popen[bytes]) -> int:
 
 def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     state = tmp_path / ".idpack"
-    port, management_port, sidecar_port, relay_port, metrics_port = (
-        free_port(), free_port(), free_port(), free_port(), free_port())
+    port, management_port, sidecar_port, relay_port, metrics_port, portal_port = (
+        free_port(), free_port(), free_port(), free_port(), free_port(), free_port())
     log = tmp_path / "up.log"
 
     process = start_up(state, port, management_port, log, sidecar_port, relay_port,
-                       metrics_port)
+                       metrics_port, portal_port)
     try:
         stack = wait_for_stack(process, state / "stack.json", log)
 
@@ -88,6 +90,14 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
         assert stack["mail_dir"] == str(state / "mail")
         with smtplib.SMTP("127.0.0.1", relay_port, timeout=10) as relay:
             assert relay.ehlo()[1].decode().startswith("mailman.mikrocloud.com")
+        assert stack["portal_url"] == f"http://127.0.0.1:{portal_port}"
+        welcome = requests.get(stack["portal_url"], timeout=10)
+        assert welcome.status_code == 200
+        assert "Create account" in welcome.text
+        portal = admin.realm("mikrocloud").client_by_client_id("portal")
+        assert portal is not None
+        assert portal["redirectUris"] == [f"{stack['portal_url']}/*"]
+        assert "polling every" in (state / "geo-worker.log").read_text()
         metrics = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         assert "idpack_relay_queue_depth 0.0" in metrics
         smtp = admin.realm("mikrocloud").get()["smtpServer"]
@@ -95,6 +105,7 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
         assert (state / "keycloak" / "data" / "h2").is_dir()  # the database stays in .idpack
         banner = log.read_text()
         assert f"Admin console:   http://127.0.0.1:{port}/admin/" in banner
+        assert f"Register here:   {stack['portal_url']}/register" in banner
         assert password not in banner
         assert processes_mentioning(str(state))
     finally:
@@ -110,7 +121,7 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
 
     # A second run finds the same database, so the same generated admin works again.
     process = start_up(state, port, management_port, log, sidecar_port, relay_port,
-                       metrics_port)
+                       metrics_port, portal_port)
     try:
         again = wait_for_stack(process, state / "stack.json", log)
         assert again["admin_password"] == password
