@@ -1,5 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, safe across the threads and worker
-processes of one machine. Each operation is one short transaction."""
+processes of one machine. Each operation is one short transaction. Expired entries and
+hits that left their window are swept every few hundred writes, so the file does not
+grow with every link, lease and rate-limited request ever made."""
 
 from __future__ import annotations
 
@@ -16,9 +18,15 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires REAL NOT NULL,
     PRIMARY KEY (namespace, key));
-CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL,
+                                 expires REAL NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS hits_by_key ON hits (key, at);
 """
+INDEXES = """
+CREATE INDEX IF NOT EXISTS entries_by_expiry ON entries (expires);
+CREATE INDEX IF NOT EXISTS hits_by_expiry ON hits (expires);
+"""
+SWEEP_EVERY = 256  # writes of one process between sweeps
 
 
 class SqliteStore:
@@ -26,8 +34,13 @@ class SqliteStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connection() as db:
-            db.executescript(SCHEMA)
+        self._writes = 0
+        db = self._connection()
+        db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(hits)")}
+        if "expires" not in columns:  # a store from before hits kept their expiry
+            db.execute("ALTER TABLE hits ADD COLUMN expires REAL NOT NULL DEFAULT 0")
+        db.executescript(INDEXES)
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -38,10 +51,23 @@ class SqliteStore:
             self._local.db = db
         return db
 
+    def _wrote(self) -> None:
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Delete what no read can see any more."""
+        now = time.time()
+        db = self._connection()
+        db.execute("DELETE FROM entries WHERE expires <= ?", (now,))
+        db.execute("DELETE FROM hits WHERE expires <= ?", (now,))
+
     def put(self, namespace: str, key: str, value: dict[str, Any], ttl: float) -> None:
         self._connection().execute(
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
             (namespace, key, json.dumps(value), time.time() + ttl))
+        self._wrote()
 
     def get(self, namespace: str, key: str) -> dict[str, Any] | None:
         row = self._connection().execute(
@@ -73,10 +99,12 @@ class SqliteStore:
                                        (key,)).fetchone()
             allowed = count < limit
             if allowed:
-                db.execute("INSERT INTO hits VALUES (?, ?)", (key, now))
+                db.execute("INSERT INTO hits VALUES (?, ?, ?)", (key, now, now + window))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if allowed:
+            self._wrote()
         retry_after = 0.0 if allowed else max(0.0, oldest + window - now)
         return Verdict(allowed, retry_after)

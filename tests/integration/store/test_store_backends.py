@@ -86,3 +86,25 @@ def test_hit_counts_exactly_under_concurrency(store: Store) -> None:
         thread.join()
 
     assert allowed.count(True) == 17
+
+
+def test_sqlite_sweeps_what_expired_and_upgrades_an_older_file(tmp_path: Path) -> None:
+    import sqlite3
+
+    from idpack.store.sqlite import SWEEP_EVERY, SqliteStore
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:  # the layout before hits kept their expiry
+        old.executescript("CREATE TABLE hits (key TEXT NOT NULL, at REAL NOT NULL);"
+                          "INSERT INTO hits VALUES ('stale', 1.0);")
+    store = SqliteStore(path)
+    for number in range(SWEEP_EVERY):
+        store.put("links", f"k{number}", {"n": number}, ttl=0.001)
+    store.put("links", "kept", {"n": -1}, ttl=60)
+    store.hit("lease", window=0.001, limit=1)
+    time.sleep(0.01)
+    store.sweep()
+
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT key FROM entries").fetchall() == [("kept",)]
+    assert db.execute("SELECT count(*) FROM hits").fetchone() == (0,)
