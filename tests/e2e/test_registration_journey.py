@@ -1,0 +1,137 @@
+"""The registration journey in Chromium, against what `make run` starts: register on the
+hosted page, get the DKIM-signed "Verify Email Address" mail through the relay, follow
+its short link, set a password (Keycloak 26 asks for it once the address is proven),
+and land in the portal with the country and timezone of the registration address."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from playwright.sync_api import Browser, Page, expect
+
+from mail.dkim_keys import load as load_dkim_keys
+from tests.dkim_check import opendkim_results, verifies
+from tests.e2e.browser import Screenshots
+from tests.e2e.conftest import Stack
+from tests.unit.geo.networks import DENMARK
+
+STRONG_PASSWORD = "Blue-Kettle-42!"
+
+
+def register(page: Page, stack: Stack, name: str, shots: Screenshots | None = None) -> str:
+    """Fill the hosted registration page; the new user's email."""
+    email = f"{name}-{secrets.token_hex(3)}@example.org"
+    page.goto(f"{stack.portal_url}/register")
+    page.wait_for_selector("input[name=firstName]")
+    if shots:
+        shots.take(page, "registration page")
+    page.fill("input[name=firstName]", name.title())
+    page.fill("input[name=lastName]", "Hansen")
+    page.fill("input[name=email]", email)
+    if page.locator("input[name=username]").count():
+        page.fill("input[name=username]", email.split("@")[0])
+    page.locator("[type=submit]").first.click()
+    expect(page.get_by_role("link", name="Resend Verification Email")).to_be_visible()
+    return email
+
+
+def mails_to(stack: Stack, address: str) -> list[bytes]:
+    return [raw for recipients, raw in stack.mail.raw if address in recipients]
+
+
+def wait_for_mails(stack: Stack, address: str, count: int, seconds: float = 30) -> list[bytes]:
+    deadline = time.monotonic() + seconds
+    while len(mails_to(stack, address)) < count:
+        assert time.monotonic() < deadline, f"{count} mail(s) to {address} did not arrive"
+        time.sleep(0.2)
+    return mails_to(stack, address)
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain", "html"))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_register_verify_by_short_link_and_land_in_the_portal(browser: Browser,
+                                                              stack: Stack) -> None:
+    shots = Screenshots("registration-journey")
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": DENMARK})
+    page = context.new_page()
+    started = time.monotonic()
+    page.goto(stack.portal_url)
+    shots.take(page, "portal signed out")
+
+    email = register(page, stack, "nina", shots)
+    shots.take(page, "verify email")
+
+    # Not verified: the portal is out of reach, Keycloak keeps the user at its pages.
+    other = context.new_page()
+    other.goto(f"{stack.portal_url}/login")
+    assert not other.url.startswith(stack.portal_url)
+    other.close()
+
+    [raw] = wait_for_mails(stack, email, 1)
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    assert message["From"].addresses[0].addr_spec == "no-reply@mikrocloud.com"
+    assert message["Subject"] == "Verify Email Address"
+    delivered = next(i for i, (recipients, _) in enumerate(stack.mail.raw) if email in recipients)
+    assert stack.mail.greetings[delivered] == "mailman.mikrocloud.com"  # the sending host
+    keys = load_dkim_keys(stack.home / "dkim", "idpack")
+    assert verifies(raw, keys) == [True, True]
+    assert opendkim_results(raw, keys) == {"rsa-sha256": "pass", "ed25519-sha256": "pass"}
+    text = text_of(message)
+    assert "action-token" not in text
+    assert "24 hours" in text
+    found = re.search(rf"{re.escape(stack.sidecar_url)}/s/[A-Za-z0-9_-]+", text)
+    assert found, text
+
+    page.goto(found.group(0))  # the short link: 302 to Keycloak's action link
+    page.wait_for_selector("input[name=password-new]")
+    page.fill("input[name=password-new]", "weak")
+    page.fill("input[name=password-confirm]", "weak")
+    page.locator("[type=submit]").first.click()
+    expect(page.get_by_text(re.compile("at least 8 characters", re.IGNORECASE))).to_be_visible()
+    shots.take(page, "weak password refused")
+    page.fill("input[name=password-new]", STRONG_PASSWORD)
+    page.fill("input[name=password-confirm]", STRONG_PASSWORD)
+    page.locator("[type=submit]").first.click()
+
+    page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"/?(\?.*)?$"))
+    deadline = time.monotonic() + 10
+    while "Europe/Copenhagen" not in page.content():
+        assert time.monotonic() < deadline, page.content()
+        time.sleep(0.5)
+        page.reload()
+    expect(page.get_by_text(email)).to_be_visible()
+    expect(page.get_by_text("Nina", exact=True)).to_be_visible()
+    expect(page.get_by_text("DK", exact=True)).to_be_visible()
+    shots.take(page, "portal profile")
+    print(f"registration journey in the browser: {time.monotonic() - started:.1f} s")
+    context.close()
+
+
+def test_at_most_five_verification_mails_a_minute(browser: Browser, stack: Stack) -> None:
+    shots = Screenshots("resend-limit")
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": DENMARK})
+    page = context.new_page()
+    email = register(page, stack, "ole")  # mail 1
+    wait_for_mails(stack, email, 1)
+
+    for sent in range(2, 6):  # mails 2 to 5, by the page's link
+        page.get_by_role("link", name="Resend Verification Email").click()
+        wait_for_mails(stack, email, sent)
+    page.get_by_role("link", name="Resend Verification Email").click()  # the 6th
+    expect(page.get_by_text(re.compile("5 verification emails a minute", re.IGNORECASE))
+           ).to_be_visible()
+    shots.take(page, "sixth mail refused")
+
+    time.sleep(2)  # nothing more arrives: the relay refused the 6th
+    assert len(mails_to(stack, email)) == 5
+    context.close()
