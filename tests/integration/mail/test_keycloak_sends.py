@@ -8,7 +8,9 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from idpack.keycloak.admin import KeycloakAdminClient
+import pytest
+
+from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError
 from mail.delivery import deliver_due
 from mail.dkim_keys import load as load_keys
 from mail.links import NAMESPACE
@@ -53,3 +55,23 @@ def test_keycloaks_verification_mail_arrives_shortened_and_signed(
     keys = load_keys(relay.settings.dkim_keys_dir, relay.settings.dkim_selector)
     assert verifies(raw, keys) == [True, True]
     assert opendkim_results(raw, keys) == {"rsa-sha256": "pass", "ed25519-sha256": "pass"}
+
+
+def test_the_admin_api_gets_no_sixth_verification_mail_in_a_minute(
+        relay: Relay, keycloak_admin: KeycloakAdminClient, fresh_realm_name: str) -> None:
+    """The limit is the relay's, so it holds however Keycloak is asked to send."""
+    env = {**SECRETS, "IDPACK_SMTP_PORT": str(relay.settings.port)}
+    apply(keycloak_admin, load(fresh_realm_name, env=env))
+    api = keycloak_admin.realm(fresh_realm_name)
+    address = f"often-{secrets.token_hex(3)}@example.org"
+    user_id = api.create_user({"username": address.split("@")[0], "email": address,
+                               "enabled": True, "firstName": "Often", "lastName": "Asked"})
+
+    for _ in range(5):
+        api.send_verify_email(user_id)
+    with pytest.raises(KeycloakRequestError) as refused:
+        api.send_verify_email(user_id)
+
+    assert refused.value.status == 500  # Keycloak's answer when its mail is not taken
+    assert len(relay.spool.queued()) == 5
+    assert relay.metrics.refused.labels("rate-limit")._value.get() == 1
