@@ -14,13 +14,17 @@ from email.parser import BytesParser
 
 from playwright.sync_api import Browser, Page, expect
 
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.store import open_store
 from mail.dkim_keys import load as load_dkim_keys
+from mail.links import NAMESPACE
 from tests.dkim_check import opendkim_results, verifies
 from tests.e2e.browser import Screenshots
 from tests.e2e.conftest import Stack
 from tests.unit.geo.networks import DENMARK
 
 STRONG_PASSWORD = "Blue-Kettle-42!"
+LIFESPAN = "actionTokenGeneratedByUserLifespan.verify-email"
 
 
 def register(page: Page, stack: Stack, name: str, shots: Screenshots | None = None) -> str:
@@ -135,3 +139,51 @@ def test_at_most_five_verification_mails_a_minute(browser: Browser, stack: Stack
     time.sleep(2)  # nothing more arrives: the relay refused the 6th
     assert len(mails_to(stack, email)) == 5
     context.close()
+
+
+def test_an_expired_link_says_so_and_a_new_mail_can_be_requested(
+        browser: Browser, stack: Stack, keycloak_admin: KeycloakAdminClient) -> None:
+    """A realm whose verification links live 8 seconds instead of 24 hours."""
+    shots = Screenshots("expired-link")
+    api = keycloak_admin.realm(stack.realm)
+    attributes = api.get().get("attributes") or {}
+    api.update({"attributes": {**attributes, LIFESPAN: "8"}})
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": DENMARK})
+    try:
+        page = context.new_page()
+        email = register(page, stack, "kaj")
+        [first] = wait_for_mails(stack, email, 1)
+        short_link = short_link_in(stack, first)
+        target = open_store(str(stack.home / "store.sqlite")).get(
+            NAMESPACE, short_link.rsplit("/", 1)[1])
+        assert target is not None
+        time.sleep(9)
+
+        mail_client = browser.new_context()  # links opened from the mail: no session
+        expired = mail_client.new_page()
+        expired.goto(short_link)  # the short link knows its token's expiry: 410
+        expect(expired.get_by_text("This link has expired")).to_be_visible()
+        shots.take(expired, "expired short link")
+        expired.goto(str(target["target"]))  # and Keycloak refuses the token itself
+        expect(expired.get_by_text(re.compile("expired|no longer valid", re.IGNORECASE))
+               .first).to_be_visible()
+        shots.take(expired, "keycloak expired page")
+        mail_client.close()
+
+        api.update({"attributes": {**attributes, LIFESPAN: attributes.get(LIFESPAN, "86400")}})
+        page.get_by_role("link", name="Resend Verification Email").click()
+        second = wait_for_mails(stack, email, 2)[1]
+        page.goto(short_link_in(stack, second))
+        page.wait_for_selector("input[name=password-new]")  # verified: now the password
+        shots.take(page, "new link works")
+    finally:
+        api.update({"attributes": attributes})
+        context.close()
+
+
+def short_link_in(stack: Stack, raw: bytes) -> str:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    found = re.search(rf"{re.escape(stack.sidecar_url)}/s/[A-Za-z0-9_-]+", text_of(message))
+    assert found
+    return found.group(0)
