@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import random
 import tempfile
 import threading
@@ -28,9 +27,8 @@ from extensions.geo.lookup import GeoDatabase
 from extensions.geo.settings import GeoSettings, packaged_database
 from extensions.geo.worker import Applied, run
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.harness import start_ephemeral_keycloak
+from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.realm_admin import RealmAdmin
-from idpack.keycloak.target import KeycloakTarget
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
 from tests.integration.geo.test_geo_worker import register
@@ -92,16 +90,10 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(7)
     addresses = public_addresses(args.registrations, rng)
-    existing = KeycloakTarget.from_env(os.environ)
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
-            smtp_peer() as (smtp_port, _received):
+            smtp_peer() as (smtp_port, _received), \
+            keycloak_from_env_or_ephemeral(Path(scratch_dir) / "keycloak") as keycloak:
         scratch = Path(scratch_dir)
-        server = None
-        if existing is None:
-            server = start_ephemeral_keycloak(scratch / "keycloak")
-            keycloak = server.target
-        else:
-            keycloak = existing
         admin = KeycloakAdminClient.connect(keycloak)
         try:
             api = prepare_realm(admin, smtp_port)
@@ -150,8 +142,6 @@ def main() -> None:
         finally:
             if REALM in admin.realm_names():
                 admin.delete_realm(REALM)
-            if server is not None:
-                server.stop()
 
 
 if __name__ == "__main__":

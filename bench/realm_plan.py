@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.harness import start_ephemeral_keycloak
+from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,14 +126,8 @@ def measure(target: KeycloakTarget, admin: KeycloakAdminClient, label: str, real
 
 
 def main() -> None:
-    existing = KeycloakTarget.from_env(os.environ)
-    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch:
-        server = None
-        if existing is None:
-            server = start_ephemeral_keycloak(Path(scratch) / "keycloak")
-            target = server.target
-        else:
-            target = existing
+    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch, \
+            keycloak_from_env_or_ephemeral(Path(scratch) / "keycloak") as target:
         admin = KeycloakAdminClient.connect(target)
         try:
             measure(target, admin, "mikrocloud realm (realm-config/mikrocloud.yaml)",
@@ -147,8 +141,6 @@ def main() -> None:
             for realm in ("bench-mikrocloud", "bench-large"):
                 if realm in admin.realm_names():
                     admin.delete_realm(realm)
-            if server is not None:
-                server.stop()
 
 
 if __name__ == "__main__":

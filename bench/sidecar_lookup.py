@@ -26,7 +26,7 @@ from pathlib import Path
 import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
-from idpack.keycloak.harness import start_ephemeral_keycloak
+from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.oidc import client_credentials_token, password_grant
 from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
@@ -104,15 +104,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=60)
     args = parser.parse_args()
-    existing = KeycloakTarget.from_env(os.environ)
-    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir:
+    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
+            keycloak_from_env_or_ephemeral(Path(scratch_dir) / "keycloak") as keycloak:
         scratch = Path(scratch_dir)
-        server = None
-        if existing is None:
-            server = start_ephemeral_keycloak(scratch / "keycloak")
-            keycloak = server.target
-        else:
-            keycloak = existing
         admin = KeycloakAdminClient.connect(keycloak)
         sidecar = None
         try:
@@ -193,8 +187,6 @@ def main() -> None:
                 sidecar.wait(30)
             if REALM in admin.realm_names():
                 admin.delete_realm(REALM)
-            if server is not None:
-                server.stop()
 
 
 if __name__ == "__main__":

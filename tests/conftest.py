@@ -8,7 +8,6 @@ nothing is skipped."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.harness import start_ephemeral_keycloak
+from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
 from tests.redis_server import redis_server
 
@@ -35,16 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeycloakTarget]:
-    existing = KeycloakTarget.from_env(os.environ)
-    if existing is not None:
-        KeycloakAdminClient.connect(existing)
-        yield existing
-        return
-    server = start_ephemeral_keycloak(tmp_path_factory.mktemp("keycloak"))
-    try:
-        yield server.target
-    finally:
-        server.stop()
+    with keycloak_from_env_or_ephemeral(tmp_path_factory.mktemp("keycloak")) as target:
+        KeycloakAdminClient.connect(target)  # an existing one must answer, or fail here
+        yield target
 
 
 @pytest.fixture(scope="session")

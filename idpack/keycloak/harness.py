@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from idpack.keycloak.distribution import prepare_distribution
 from idpack.keycloak.server import KeycloakServer, PortInUse, free_port
+from idpack.keycloak.target import KeycloakTarget
 from idpack.settings import HarnessSettings
 
 LOOPBACK = "127.0.0.1"
@@ -42,3 +44,19 @@ def start_ephemeral_keycloak(
             continue
         return server
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def keycloak_from_env_or_ephemeral(instance_dir: Path,
+                                   env: Mapping[str, str] = os.environ) -> Iterator[KeycloakTarget]:
+    """The Keycloak that KEYCLOAK_URL (with the admin variables) names, else a throwaway
+    one started here and stopped afterwards: what tests and benchmarks run against."""
+    existing = KeycloakTarget.from_env(env)
+    if existing is not None:
+        yield existing
+        return
+    server = start_ephemeral_keycloak(instance_dir, env=env)
+    try:
+        yield server.target
+    finally:
+        server.stop()
