@@ -73,7 +73,7 @@ class StackSettings:
     management_port: int
     realm: str
     realm_file: Path
-    realm_overlay: str | None
+    realm_overlays: tuple[str, ...]  # environment names or YAML paths, merged in order
     sidecar_port: int
     relay_port: int
     relay_metrics_port: int
@@ -88,7 +88,8 @@ class StackSettings:
             management_port=_int(env, "IDPACK_KEYCLOAK_MANAGEMENT_PORT", 9000),
             realm=env.get("IDPACK_REALM") or DEFAULT_REALM,
             realm_file=Path(env.get("IDPACK_REALM_FILE") or "realm-config/mikrocloud.yaml"),
-            realm_overlay=env.get("IDPACK_REALM_ENV", "dev") or None,
+            realm_overlays=tuple(o.strip() for o in env.get("IDPACK_REALM_ENV", "dev").split(",")
+                                 if o.strip()),
             sidecar_port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
             relay_port=_int(env, "IDPACK_RELAY_PORT", 2525),
             relay_metrics_port=_int(env, "IDPACK_RELAY_METRICS_PORT", 9025),

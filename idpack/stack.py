@@ -301,8 +301,10 @@ def _provision_realm(stack: StackSettings, admin: KeycloakAdminClient, files: St
         say(f"No realm file at {stack.realm_file}: Keycloak runs without a realm of ours.")
         return None
     paths = [stack.realm_file]
-    if stack.realm_overlay:
-        paths.append(stack.realm_file.parent / "environments" / f"{stack.realm_overlay}.yaml")
+    for overlay in stack.realm_overlays:
+        # a name of realm-config/environments/, or the path of a YAML file
+        named = stack.realm_file.parent / "environments" / f"{overlay}.yaml"
+        paths.append(Path(overlay) if overlay.endswith((".yaml", ".yml")) else named)
     config = load_config(paths, realm_environment(files, env), realm=stack.realm).config
     api = admin.realm(config.realm)
     plan = plan_realm(api, config, base_dir=stack.realm_file.parent)

@@ -20,7 +20,7 @@ from mail.dkim_keys import load as load_dkim_keys
 from mail.links import NAMESPACE
 from tests.dkim_check import opendkim_results, verifies
 from tests.e2e.browser import Screenshots
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 from tests.unit.geo.networks import DENMARK
 
 STRONG_PASSWORD = "Blue-Kettle-42!"
