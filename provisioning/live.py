@@ -64,6 +64,10 @@ class LiveRealm:
         return by_alias
 
     @cached_property
+    def client_scopes(self) -> dict[str, Json]:
+        return {s["name"]: s for s in self.export.get("clientScopes", [])}
+
+    @cached_property
     def required_actions(self) -> dict[str, Json]:
         return {a["alias"]: a for a in self.export.get("requiredActions", [])}
 

@@ -31,8 +31,8 @@ PASSWORD_POLICIES = {
     "maxAuthAge", "recoveryCodesWarningThreshold",
 }
 BUILT_IN_REALM_ROLES = {"offline_access", "uma_authorization"}
-PrunableKind = Literal["roles", "clients", "clientProtocolMappers", "identityProviders",
-                       "identityProviderMappers", "userProfileAttributes"]
+PrunableKind = Literal["roles", "clients", "clientProtocolMappers", "clientScopes",
+                       "identityProviders", "identityProviderMappers", "userProfileAttributes"]
 
 
 def _context(info: ValidationInfo) -> tuple[dict[str, str], Path]:
@@ -211,6 +211,8 @@ class Client(Strict):
     secret: SecretRef | None = None
     serviceAccountRoles: ServiceAccountRoles | None = None
     protocolMappers: dict[str, ProtocolMapper] | None = None
+    # Client scopes this client gets by default, besides those it has (never removed).
+    defaultClientScopes: list[str] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Client:
@@ -273,6 +275,14 @@ class AttributeRequired(Strict):
     scopes: list[str] | None = None
 
 
+class AttributeSelector(Strict):
+    """The attribute takes part in login-flow forms (registration, first broker login,
+    update profile) only when the client asks for one of these scopes; the Admin API
+    always sees it."""
+
+    scopes: list[str] = Field(min_length=1)
+
+
 class ProfileAttribute(Strict):
     displayName: Text | None = None
     group: str | None = None
@@ -281,6 +291,13 @@ class ProfileAttribute(Strict):
     required: AttributeRequired | None = None
     validations: dict[str, dict[str, Any]] = Field(default_factory=dict)
     annotations: dict[str, Any] = Field(default_factory=dict)
+    selector: AttributeSelector | None = None
+
+
+class ClientScope(Strict):
+    description: Text | None = None
+    protocol: Literal["openid-connect", "saml"] = "openid-connect"
+    attributes: dict[str, ConfigValue] | None = None
 
 
 class UserProfile(Strict):
@@ -296,6 +313,7 @@ class RealmConfig(Strict):
     requiredActions: dict[str, RequiredAction] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     defaultRoles: list[str] | None = None
+    clientScopes: dict[str, ClientScope] = Field(default_factory=dict)
     clients: dict[str, Client] = Field(default_factory=dict)
     identityProviders: dict[str, IdentityProvider] = Field(default_factory=dict)
     userProfile: UserProfile | None = None

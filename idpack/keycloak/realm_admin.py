@@ -138,6 +138,22 @@ class RealmAdmin:
 
     # Clients
 
+    def create_client_scope(self, representation: Json) -> None:
+        self._send("POST", "/client-scopes", representation)
+
+    def update_client_scope(self, scope_id: str, representation: Json) -> None:
+        self._send("PUT", f"/client-scopes/{_q(scope_id)}", representation)
+
+    def delete_client_scope(self, scope_id: str) -> None:
+        self._send("DELETE", f"/client-scopes/{_q(scope_id)}")
+
+    def client_scope_by_name(self, name: str) -> Json | None:
+        scopes: list[Json] = self._send("GET", "/client-scopes")
+        return next((s for s in scopes if s["name"] == name), None)
+
+    def add_default_client_scope(self, client_uuid: str, scope_id: str) -> None:
+        self._send("PUT", f"/clients/{_q(client_uuid)}/default-client-scopes/{_q(scope_id)}")
+
     def create_client(self, representation: Json) -> None:
         self._send("POST", "/clients", representation)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from provisioning.kinds.base import ResourceKind
 from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
+from provisioning.kinds.client_scopes import ClientDefaultScopesKind, ClientScopesKind
 from provisioning.kinds.clients import ClientsKind
 from provisioning.kinds.default_roles import DefaultRolesKind
 from provisioning.kinds.events import EventsKind
@@ -27,8 +28,10 @@ KINDS: tuple[ResourceKind, ...] = (
     RequiredActionsKind(),
     RolesKind(),
     DefaultRolesKind(),
+    ClientScopesKind(),
     UserProfileKind(),
     ClientsKind(),
+    ClientDefaultScopesKind(),
     ClientProtocolMappersKind(),
     ServiceAccountRolesKind(),
     IdentityProvidersKind(),

@@ -15,7 +15,7 @@ from provisioning.schema import Client
 BUILT_IN_CLIENTS = frozenset({"account", "account-console", "admin-cli", "broker",
                               "realm-management", "security-admin-console"})
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "secret"
-NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers"}
+NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers", "defaultClientScopes"}
 
 
 def _representation(client_id: str, client: Client, *, declared_only: bool) -> dict[str, Any]:
@@ -31,6 +31,15 @@ class ClientsKind:
         changes = []
         for client_id, client in ctx.config.clients.items():
             live = ctx.live.clients.get(client_id)
+            if live is None and client_id in BUILT_IN_CLIENTS:
+                # Keycloak makes it with the realm: tune only what the file declares
+                # (idpack's defaults for new clients would turn it into another client).
+                tuned = _representation(client_id, client, declared_only=True)
+                if len(tuned) > 1 or client.secret is not None:
+                    changes.append(Change(self.name, client_id, "update", tuple(field_changes(
+                        {k: v for k, v in tuned.items() if k != "clientId"}, {})),
+                        payload={"id": None, "representation": tuned}))
+                continue
             if live is None:
                 representation = _representation(client_id, client, declared_only=False)
                 fields = field_changes({k: v for k, v in representation.items()
@@ -76,6 +85,11 @@ class ClientsKind:
             else:  # created by an apply that was cut off before it could finish
                 api.update_client(existing["id"], change.payload)
         elif change.action == "update":
-            api.update_client(change.payload["id"], change.payload["representation"])
+            uuid = change.payload["id"]
+            if uuid is None:  # a built-in client of a realm made by this same apply
+                built_in = api.client_by_client_id(change.name)
+                assert built_in is not None, f"Keycloak has no client {change.name}"
+                uuid = built_in["id"]
+            api.update_client(uuid, change.payload["representation"])
         else:
             api.delete_client(change.payload["id"])

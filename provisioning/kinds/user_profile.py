@@ -13,7 +13,7 @@ from provisioning.plan import Change, FieldChange
 from provisioning.schema import ProfileAttribute
 
 BUILT_IN_ATTRIBUTES = frozenset({"username", "email", "firstName", "lastName"})
-COMPARED_WHOLE = ("validations", "annotations", "permissions", "required")
+COMPARED_WHOLE = ("validations", "annotations", "permissions", "required", "selector")
 
 
 def attribute_document(name: str, attribute: ProfileAttribute) -> dict[str, Any]:

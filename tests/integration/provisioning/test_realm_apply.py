@@ -186,3 +186,26 @@ def test_prune_removes_only_the_listed_kinds_and_never_a_built_in(
     assert {"username", "email", "firstName", "lastName"} <= {
         a["name"] for a in api.user_profile()["attributes"]}
     assert plan(keycloak_admin, load(mikrocloud), prune_all=True).empty
+
+
+def test_profile_details_sit_behind_a_client_scope_the_account_console_has(
+        keycloak_admin: KeycloakAdminClient, mikrocloud: str) -> None:
+    api = keycloak_admin.realm(mikrocloud)
+    scope = api.client_scope_by_name("mikrocloud-profile")
+    assert scope is not None
+    assert scope["attributes"]["include.in.token.scope"] == "false"
+    console = api.client_by_client_id("account-console")
+    assert console is not None
+    assert "mikrocloud-profile" in console["defaultClientScopes"]
+    assert {"profile", "email"} <= set(console["defaultClientScopes"])  # nothing removed
+    selectors = {a["name"]: a.get("selector") for a in api.user_profile()["attributes"]}
+    for name in ("country", "timezone", "organizationFullName", "department",
+                 "researchField", "position"):
+        assert selectors[name] == {"scopes": ["mikrocloud-profile"]}
+    assert selectors["email"] is None
+
+    api.update_client_scope(scope["id"], {**scope, "description": "changed by hand"})
+    drift = plan(keycloak_admin, load(mikrocloud))
+    assert [(c.kind, c.name) for c in drift.changes] == [("client scope", "mikrocloud-profile")]
+    apply(keycloak_admin, load(mikrocloud))
+    assert plan(keycloak_admin, load(mikrocloud)).empty
