@@ -74,7 +74,7 @@ def running_stack(keycloak: KeycloakTarget, folder: Path, *,
             process = subprocess.Popen([sys.executable, "-m", "idpack", "up"], env=full_env,
                                        cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 240
+            deadline = time.monotonic() + 360  # generous: CI machines are shared
             while not (home / "stack.json").exists():
                 assert process.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
