@@ -7,9 +7,10 @@ So each sidecar worker loads the index (users in pages of 5,000, plus the member
 the privileged roles), follows Keycloak's admin events every few seconds (user created,
 changed, deleted; role mappings changed) to keep it current, and reloads it whole every
 few minutes as a safety net. A name the index does not know is looked up in Keycloak
-directly (a user who just registered), so the index can only be late about users that
-admins changed in the last poll interval, or accounts deleted by their owners until the
-next reload."""
+directly (a user who just registered), and so is a user whose events arrived in the
+last two poll intervals (a user is created, then given a role: an answer read between
+the two would be stale until the next poll). So the index can only be late about
+accounts deleted by their owners until the next reload."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class UserIndex:
         self._ids: dict[str, str] = {}  # username -> user id
         self._names: dict[str, str] = {}  # user id -> username
         self._roles: dict[str, Role] = {}  # user id -> role
+        self._settling: dict[str, float] = {}  # user id -> monotonic time it is trusted from
         self._loaded = False
         self._since_ms = 0
         self._seen_at_since: set[str] = set()  # ids of events at _since_ms, already applied
@@ -59,10 +61,11 @@ class UserIndex:
                ) -> dict[str, tuple[str, Role] | None]:
         answers: dict[str, tuple[str, Role] | None] = {}
         missing: list[str] = []
+        now = time.monotonic()
         with self._lock:
             for name in usernames:
                 user_id = self._ids.get(name.lower()) if self._loaded else None
-                if user_id is None:
+                if user_id is None or self._settling.get(user_id, 0.0) > now:
                     missing.append(name)
                 else:
                     answers[name] = (user_id, self._roles.get(user_id, Role.USER))
@@ -120,6 +123,8 @@ class UserIndex:
         with self._lock:
             self._forget(user_id)
             self._put(user["username"], user_id, role)
+            # more of its changes may be on their way (a role given just after creation)
+            self._settling[user_id] = time.monotonic() + 2 * self.poll_seconds
 
     def _put(self, username: str, user_id: str, role: Role) -> None:
         self._ids[username] = user_id
@@ -131,6 +136,7 @@ class UserIndex:
         if name is not None:
             self._ids.pop(name, None)
         self._roles.pop(user_id, None)
+        self._settling.pop(user_id, None)
 
     def _follow(self) -> None:
         last_load = 0.0
