@@ -20,6 +20,7 @@ from mail.dkim_keys import load as load_dkim_keys
 from mail.links import NAMESPACE
 from tests.dkim_check import opendkim_results, verifies
 from tests.e2e.browser import Screenshots
+from tests.e2e.mail import mails_to, short_link_in, text_of, wait_for_mails
 from tests.e2e.stack import Stack
 from tests.unit.geo.networks import DENMARK
 
@@ -42,24 +43,6 @@ def register(page: Page, stack: Stack, name: str, shots: Screenshots | None = No
     page.locator("[type=submit]").first.click()
     expect(page.get_by_role("link", name="Resend Verification Email")).to_be_visible()
     return email
-
-
-def mails_to(stack: Stack, address: str) -> list[bytes]:
-    return [raw for recipients, raw in stack.mail.raw if address in recipients]
-
-
-def wait_for_mails(stack: Stack, address: str, count: int, seconds: float = 30) -> list[bytes]:
-    deadline = time.monotonic() + seconds
-    while len(mails_to(stack, address)) < count:
-        assert time.monotonic() < deadline, f"{count} mail(s) to {address} did not arrive"
-        time.sleep(0.2)
-    return mails_to(stack, address)
-
-
-def text_of(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain", "html"))
-    assert body is not None
-    return str(body.get_content())
 
 
 def test_register_verify_by_short_link_and_land_in_the_portal(browser: Browser,
@@ -181,11 +164,3 @@ def test_an_expired_link_says_so_and_a_new_mail_can_be_requested(
     finally:
         api.update({"attributes": attributes})
         context.close()
-
-
-def short_link_in(stack: Stack, raw: bytes) -> str:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
-    found = re.search(rf"{re.escape(stack.sidecar_url)}/s/[A-Za-z0-9_-]+", text_of(message))
-    assert found
-    return found.group(0)

@@ -15,9 +15,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 
 import pyotp
@@ -29,6 +26,7 @@ from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token, token_endpoint
 from idpack.keycloak.target import KeycloakTarget
 from tests.e2e.browser import Screenshots
+from tests.e2e.mail import short_link_in, wait_for_mails
 from tests.e2e.stack import Stack, running_stack
 
 PASSWORD = "Blue-Kettle-42!"
@@ -124,31 +122,6 @@ def lookup_role(stack: Stack, token: str, username: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()["results"][username]
     return answer
-
-
-# The relay's mail
-
-def mails_to(stack: Stack, address: str) -> list[bytes]:
-    return [raw for recipients, raw in stack.mail.raw if address in recipients]
-
-
-def wait_for_mails(stack: Stack, address: str, count: int, seconds: float = 60) -> list[bytes]:
-    deadline = time.monotonic() + seconds
-    while len(mails_to(stack, address)) < count:
-        assert time.monotonic() < deadline, f"{count} mail(s) to {address} did not arrive"
-        time.sleep(0.2)
-    return mails_to(stack, address)
-
-
-def short_link_in(stack: Stack, raw: bytes) -> str:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
-    assert message["Subject"] == "Verify Email Address"
-    body = message.get_body(preferencelist=("plain", "html"))
-    assert body is not None
-    found = re.search(rf"{re.escape(stack.sidecar_url)}/s/[A-Za-z0-9_-]+", str(body.get_content()))
-    assert found, body.get_content()
-    return found.group(0)
 
 
 # TOTP

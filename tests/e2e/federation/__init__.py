@@ -22,8 +22,8 @@ from idpack.keycloak.realm_admin import RealmAdmin
 from mail.dkim_keys import load as load_dkim_keys
 from tests.dkim_check import verifies
 from tests.e2e.browser import Screenshots
+from tests.e2e.mail import short_link_in, text_of, wait_for_mails
 from tests.e2e.stack import Stack
-from tests.e2e.test_registration_journey import short_link_in, text_of, wait_for_mails
 
 PROVIDER_BUTTONS = {"github": "GitHub", "example-oidc": "Example OpenID Connect provider"}
 RESEND = "Resend Verification Email"

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from tests.e2e.browser import Screenshots
-from tests.e2e.test_registration_journey import text_of, wait_for_mails
+from tests.e2e.mail import text_of, wait_for_mails
 from tests.e2e.wayf.conftest import WayfStack
 from tests.fakes.saml_idp import (
     EDU_PERSON_TARGETED_ID,
