@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from dataclasses import astuple, dataclass, field
@@ -171,9 +172,11 @@ class Relay:
 LOG_FORMAT = "%(asctime)s %(processName)s %(name)s %(message)s"
 
 
-def _delivery_worker(settings: RelaySettings) -> None:
+def _delivery_worker(settings: RelaySettings, parent: int) -> None:
     """The child process: deliver until SIGTERM (or the parent's death)."""
     die_with_parent()
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        return
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     delivery = Delivery.build(settings)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
@@ -183,7 +186,7 @@ def _delivery_worker(settings: RelaySettings) -> None:
 
 def _start_worker(settings: RelaySettings) -> BaseProcess:
     worker = multiprocessing.get_context("spawn").Process(
-        target=_delivery_worker, args=(settings,), name="delivery")
+        target=_delivery_worker, args=(settings, os.getpid()), name="delivery")
     worker.start()
     return worker
 

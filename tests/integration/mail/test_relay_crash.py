@@ -47,7 +47,9 @@ def test_every_message_answered_250_is_delivered_after_a_sigkill(tmp_path: Path)
                "IDPACK_DKIM_SELECTOR": "burst",
                "IDPACK_RELAY_UPSTREAM": f"smtp://127.0.0.1:{upstream_port}",
                "IDPACK_RELAY_UPSTREAM_STARTTLS": "false",
-               "IDPACK_RELAY_METRICS_PORT": str(free_port())}
+               "IDPACK_RELAY_METRICS_PORT": str(free_port()),
+               # a delivery that fails while the machine is loaded is retried in the window
+               "IDPACK_RELAY_BACKOFF_FIRST": "1", "IDPACK_RELAY_BACKOFF_MAX": "2"}
         relay = start_relay(env, port, log)
         accepted: list[int] = []
         # The kill comes from another thread at a moment of its own, so it can land
@@ -71,7 +73,7 @@ def test_every_message_answered_250_is_delivered_after_a_sigkill(tmp_path: Path)
 
         relay = start_relay(env, port, log)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             delivered = Counter[str]()
             while time.monotonic() < deadline:
                 delivered = Counter(str(m["Message-ID"]) for _, m in received.messages)
@@ -86,4 +88,4 @@ def test_every_message_answered_250_is_delivered_after_a_sigkill(tmp_path: Path)
     duplicates = sum(count - 1 for count in delivered.values() if count > 1)
     print(f"accepted {len(accepted)}, delivered {len(delivered)}, lost {len(lost)}, "
           f"duplicates {duplicates}")
-    assert lost == []
+    assert lost == [], log.read_text()[-6000:]
