@@ -11,9 +11,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 
 import requests
 
@@ -125,3 +127,15 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"({path} could not be read)"
+
+
+def set_on_signals(event: threading.Event, *signums: int) -> None:
+    """Set `event` when one of these signals arrives. Not from the handler itself:
+    Event.set takes a plain (not reentrant) lock that the interrupted main thread may
+    be holding inside Event.wait at that instant, which would deadlock the process. A
+    short-lived thread sets it once the main thread lets go."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=event.set, name="stop", daemon=True).start()
+
+    for signum in signums:
+        signal.signal(signum, handler)

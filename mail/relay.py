@@ -15,13 +15,12 @@ import threading
 from dataclasses import astuple, dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
 
-from idpack.child_process import die_with_parent
+from idpack.child_process import die_with_parent, set_on_signals
 from idpack.errors import IdpackError
 from idpack.store import open_store
 from mail.auth import Authenticator, Users, server_tls
@@ -88,7 +87,11 @@ class Delivery:
         # One worker per spool: a second (a restart while the old worker finishes its
         # pass, or two relays given one spool) waits here rather than send twice.
         with (self.spool.root / "delivery.lock").open("w") as lock:
+            waited = False
             while not _try_lock(lock.fileno()):
+                if not waited:
+                    log.warning("another delivery worker holds %s; waiting for it", lock.name)
+                    waited = True
                 if self.stopping.wait(0.2):
                     return
             stats = DeliveryStats.load(self.spool.stats_file)
@@ -180,7 +183,7 @@ def _delivery_worker(settings: RelaySettings, parent: int) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     delivery = Delivery.build(settings)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    signal.signal(signal.SIGTERM, lambda signum, frame: delivery.stopping.set())
+    set_on_signals(delivery.stopping, signal.SIGTERM)
     delivery.run()
 
 
@@ -197,11 +200,7 @@ def serve(settings: RelaySettings) -> None:
     relay.start()
     worker = _start_worker(settings)
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        relay.stopping.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
+    set_on_signals(relay.stopping, signal.SIGINT, signal.SIGTERM)
     try:
         while not relay.stopping.wait(1.0):
             if not worker.is_alive():

@@ -27,11 +27,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from types import FrameType
 from typing import Any
 
 from extensions.geo.lookup import GeoDatabase, Place
 from extensions.geo.settings import GeoSettings
+from idpack.child_process import set_on_signals
 from idpack.errors import IdpackError
 from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError, ServiceAccountLogin
 from idpack.keycloak.realm_admin import RealmAdmin
@@ -244,11 +244,7 @@ def serve(settings: GeoSettings) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     stop = threading.Event()
 
-    def stop_on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop_on_signal)
+    set_on_signals(stop, signal.SIGINT, signal.SIGTERM)
     count = run(settings, stop)
     log.info("geo worker stopped; %d user(s) updated", count)
     return 0
