@@ -32,15 +32,11 @@ from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
 from tests.integration.geo.test_geo_worker import register
+from tests.integration.provisioning.realm_helpers import SECRETS
 from tests.smtp_peer import smtp_peer
 
 REPO = Path(__file__).resolve().parents[1]
 REALM = "bench-geo"
-SECRETS = {"IDPACK_SIDECAR_CLIENT_SECRET": "bench-geo-1",
-           "IDPACK_PASSWORD_CHECK_CLIENT_SECRET": "bench-geo-2",
-           "EXAMPLE_SERVICE_CLIENT_SECRET": "bench-geo-3",
-           "GOOGLE_CLIENT_ID": "g", "GOOGLE_CLIENT_SECRET": "x", "GITHUB_CLIENT_ID": "h",
-           "GITHUB_CLIENT_SECRET": "x", "MICROSOFT_CLIENT_ID": "m", "MICROSOFT_CLIENT_SECRET": "x"}
 FLOOR_POLL = 0.02
 
 

@@ -28,14 +28,10 @@ import yaml
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
+from tests.integration.provisioning.realm_helpers import SECRETS as TEST_SECRETS
 
 REPO = Path(__file__).resolve().parents[1]
-SECRETS = {
-    "IDPACK_SIDECAR_CLIENT_SECRET": "bench-1", "IDPACK_PASSWORD_CHECK_CLIENT_SECRET": "bench-2",
-    "EXAMPLE_SERVICE_CLIENT_SECRET": "bench-3", "GOOGLE_CLIENT_ID": "g",
-    "GOOGLE_CLIENT_SECRET": "bench-4", "GITHUB_CLIENT_ID": "h", "GITHUB_CLIENT_SECRET": "bench-5",
-    "MICROSOFT_CLIENT_ID": "m", "MICROSOFT_CLIENT_SECRET": "bench-6", "LARGE_SECRET": "bench-7",
-}
+SECRETS = {**TEST_SECRETS, "LARGE_SECRET": "bench-7"}
 
 
 def large_realm(name: str) -> dict[str, Any]:

@@ -32,26 +32,13 @@ from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
+from tests.integration.provisioning.realm_helpers import SECRETS as TEST_SECRETS
+from tests.integration.provisioning.realm_helpers import token_client
 
 REPO = Path(__file__).resolve().parents[1]
 REALM = "bench-sidecar"
-SECRETS = {"IDPACK_SIDECAR_CLIENT_SECRET": "bench-sidecar-1",
-           "IDPACK_PASSWORD_CHECK_CLIENT_SECRET": "bench-sidecar-2",
-           "EXAMPLE_SERVICE_CLIENT_SECRET": "bench-sidecar-3",
-           "GOOGLE_CLIENT_ID": "g", "GOOGLE_CLIENT_SECRET": "x", "GITHUB_CLIENT_ID": "h",
-           "GITHUB_CLIENT_SECRET": "x", "MICROSOFT_CLIENT_ID": "m", "MICROSOFT_CLIENT_SECRET": "x",
-           "BENCH_CLIENT_SECRET": "bench-sidecar-4"}
-OVERLAY = """
-clients:
-  bench-users:
-    publicClient: false
-    standardFlowEnabled: false
-    directAccessGrantsEnabled: true
-    secret: "${env:BENCH_CLIENT_SECRET}"
-    protocolMappers:
-      audience: {type: oidc-audience-mapper, config: {
-        included.client.audience: idpack-sidecar, access.token.claim: true}}
-"""
+SECRETS = {**TEST_SECRETS, "BENCH_CLIENT_SECRET": "bench-sidecar-4"}
+OVERLAY = "clients:" + token_client("bench-users", "BENCH_CLIENT_SECRET") + "\n"
 PASSWORD = secrets.token_urlsafe(12) + "-Aa1!"
 
 

@@ -28,6 +28,7 @@ from idpack.keycloak.target import KeycloakTarget
 from tests.e2e.browser import Screenshots
 from tests.e2e.mail import short_link_in, wait_for_mails
 from tests.e2e.stack import Stack, running_stack
+from tests.integration.provisioning.realm_helpers import token_client
 
 PASSWORD = "Blue-Kettle-42!"
 TESTS_CLIENT = "accounts-tests"
@@ -44,16 +45,7 @@ OVERLAY = """
 identityProviders:
   google: {enabled: true}        # dev.yaml reads the client ids from the environment
   microsoft: {enabled: true}
-clients:
-  accounts-tests:
-    publicClient: false
-    standardFlowEnabled: false
-    directAccessGrantsEnabled: true
-    secret: "${env:ACCOUNTS_TESTS_SECRET}"
-    protocolMappers:
-      audience: {type: oidc-audience-mapper, config: {
-        included.client.audience: idpack-sidecar, access.token.claim: true}}
-"""
+clients:""" + token_client("accounts-tests", "ACCOUNTS_TESTS_SECRET") + "\n"
 
 
 @pytest.fixture(scope="package")

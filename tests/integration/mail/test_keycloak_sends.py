@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError
+from idpack.keycloak.realm_admin import RealmAdmin
 from mail.delivery import deliver_due
 from mail.dkim_keys import load as load_keys
 from mail.links import NAMESPACE
@@ -19,14 +20,23 @@ from tests.dkim_check import maildir_messages, opendkim_results, verifies
 from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
 
 
+def realm_mailing_through(relay: Relay, keycloak_admin: KeycloakAdminClient, realm: str,
+                          name: str) -> tuple[RealmAdmin, str, str]:
+    """The MikroCloud realm sending through `relay`, and a new user of it: the realm's
+    API, the user's address and id."""
+    env = {**SECRETS, "IDPACK_SMTP_PORT": str(relay.settings.port)}
+    apply(keycloak_admin, load(realm, env=env))
+    api = keycloak_admin.realm(realm)
+    address = f"{name.lower()}-{secrets.token_hex(3)}@example.org"
+    user_id = api.create_user({"username": address.split("@")[0], "email": address,
+                               "enabled": True, "firstName": name, "lastName": "Mail"})
+    return api, address, user_id
+
+
 def test_keycloaks_verification_mail_arrives_shortened_and_signed(
         relay: Relay, keycloak_admin: KeycloakAdminClient, fresh_realm_name: str) -> None:
-    env = {**SECRETS, "IDPACK_SMTP_PORT": str(relay.settings.port)}
-    apply(keycloak_admin, load(fresh_realm_name, env=env))
-    api = keycloak_admin.realm(fresh_realm_name)
-    address = f"kc-{secrets.token_hex(3)}@example.org"
-    user_id = api.create_user({"username": address.split("@")[0], "email": address,
-                               "enabled": True, "firstName": "Kim", "lastName": "Mail"})
+    api, address, user_id = realm_mailing_through(relay, keycloak_admin, fresh_realm_name,
+                                                  "Kim")
 
     api.send_verify_email(user_id)
 
@@ -60,12 +70,7 @@ def test_keycloaks_verification_mail_arrives_shortened_and_signed(
 def test_the_admin_api_gets_no_sixth_verification_mail_in_a_minute(
         relay: Relay, keycloak_admin: KeycloakAdminClient, fresh_realm_name: str) -> None:
     """The limit is the relay's, so it holds however Keycloak is asked to send."""
-    env = {**SECRETS, "IDPACK_SMTP_PORT": str(relay.settings.port)}
-    apply(keycloak_admin, load(fresh_realm_name, env=env))
-    api = keycloak_admin.realm(fresh_realm_name)
-    address = f"often-{secrets.token_hex(3)}@example.org"
-    user_id = api.create_user({"username": address.split("@")[0], "email": address,
-                               "enabled": True, "firstName": "Often", "lastName": "Asked"})
+    api, _, user_id = realm_mailing_through(relay, keycloak_admin, fresh_realm_name, "Often")
 
     for _ in range(5):
         api.send_verify_email(user_id)

@@ -25,6 +25,22 @@ SECRETS = {
 }
 
 
+def token_client(name: str, secret_env: str, attributes: str | None = None) -> str:
+    """Realm-file YAML (under `clients:`) for a client that only the tests and benchmarks
+    use: user tokens by password (the portal uses the browser flow), carrying the
+    sidecar's audience as the portal's do."""
+    extra = f"\n    attributes: {attributes}" if attributes else ""
+    return f"""
+  {name}:
+    publicClient: false
+    standardFlowEnabled: false
+    directAccessGrantsEnabled: true
+    secret: "${{env:{secret_env}}}"{extra}
+    protocolMappers:
+      audience: {{type: oidc-audience-mapper, config: {{
+        included.client.audience: idpack-sidecar, access.token.claim: true}}}}"""
+
+
 def load(realm: str, *overlays: Path, env: dict[str, str] | None = None) -> LoadedConfig:
     return load_config([MIKROCLOUD, *overlays], env or SECRETS, realm=realm)
 

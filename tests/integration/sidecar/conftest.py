@@ -18,33 +18,16 @@ from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token, issuer, password_grant
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
-from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
+from tests.integration.provisioning.realm_helpers import SECRETS, apply, load, token_client
 from tests.smtp_peer import Received, smtp_peer
 
 TEST_CLIENT_SECRET = "sidecar-tests-secret-8a1f"
 PASSWORD = "Corr3ct-Horse!"
 # A client only the tests use, to get user tokens by password (the portal uses the
 # browser flow); its tokens carry the sidecar's audience like the portal's do.
-OVERLAY = """
-clients:
-  sidecar-tests:
-    publicClient: false
-    standardFlowEnabled: false
-    directAccessGrantsEnabled: true
-    secret: "${env:SIDECAR_TESTS_SECRET}"
-    protocolMappers:
-      audience: {type: oidc-audience-mapper, config: {
-        included.client.audience: idpack-sidecar, access.token.claim: true}}
-  sidecar-tests-short-lived:
-    publicClient: false
-    standardFlowEnabled: false
-    directAccessGrantsEnabled: true
-    secret: "${env:SIDECAR_TESTS_SECRET}"
-    attributes: {access.token.lifespan: 2}
-    protocolMappers:
-      audience: {type: oidc-audience-mapper, config: {
-        included.client.audience: idpack-sidecar, access.token.claim: true}}
-"""
+OVERLAY = ("clients:" + token_client("sidecar-tests", "SIDECAR_TESTS_SECRET")
+           + token_client("sidecar-tests-short-lived", "SIDECAR_TESTS_SECRET",
+                          attributes="{access.token.lifespan: 2}") + "\n")
 
 
 @dataclass
