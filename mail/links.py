@@ -1,7 +1,8 @@
 """Rewrite Keycloak's action-token links into short links, `<public base>/s/<code>`.
 
-The message is parsed as MIME, every text part is decoded, its matching URLs replaced,
-and the part encoded again the way it was; nothing else changes. A short link expires
+Only the text of body parts changes (mail/body_rewrite.py): every text part is decoded,
+its matching URLs replaced, and the part encoded again the way it was; every header
+block stays byte for byte as received. A short link expires
 with the token it carries (its JWT `exp`), or after a configured time; codes come from
 `secrets` (96 bits). Only URLs on configured hosts are ever stored."""
 
@@ -14,12 +15,10 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
 
 from idpack.store.base import Store
+from mail.body_rewrite import rewrite_bodies
 
 NAMESPACE = "short-links"
 # An expired link is kept this long after its expiry, so that following it says
@@ -48,25 +47,12 @@ class LinkRewriter:
     def rewrite(self, content: bytes) -> tuple[bytes, list[ShortLink]]:
         if not self._may_have_links(content):
             return content, []
-        message = BytesParser(policy=policy.SMTP).parsebytes(content)
-        assert isinstance(message, EmailMessage)
         links: dict[str, ShortLink] = {}
-        changed = False
-        for part in message.walk():
-            if part.get_content_maintype() != "text" or part.is_multipart():
-                continue
-            text = part.get_content()
-            new = self._replace(text, links, html_part=part.get_content_subtype() == "html")
-            if new != text:
-                encoding = part.get("Content-Transfer-Encoding", "7bit").lower()
-                part.set_content(new, subtype=part.get_content_subtype(),
-                                 charset=part.get_content_charset() or "utf-8",
-                                 cte=encoding if encoding in ("quoted-printable", "base64",
-                                                             "7bit", "8bit") else None)
-                changed = True
-        if not changed:
+        rewritten = rewrite_bodies(
+            content, lambda text, html_part: self._replace(text, links, html_part))
+        if not links:
             return content, []
-        return message.as_bytes(policy=policy.SMTP), list(links.values())
+        return rewritten, list(links.values())
 
     def _may_have_links(self, content: bytes) -> bool:
         """A cheap look before the MIME parse: the raw bytes (quoted-printable soft line
@@ -76,6 +62,7 @@ class LinkRewriter:
                 or any(p.pattern != DEFAULT_PATTERN for p in self.patterns))
 
     def _replace(self, text: str, links: dict[str, ShortLink], html_part: bool) -> str:
+        """The text with every action link on an allowed host shortened."""
         def shorten(match: re.Match[str]) -> str:
             raw = match.group(0)
             target = html.unescape(raw) if html_part else raw

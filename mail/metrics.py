@@ -26,8 +26,9 @@ from prometheus_client.registry import Collector
 from mail.delivery import DeliveryStats
 
 # Refusal reasons: one short label per rule in checks.py, pipeline.py and server.py.
-REASONS = ("client-network", "auth", "sender-domain", "smuggling", "from-count",
-           "from-address", "from-domain", "rate-limit", "fault")
+REASONS = ("client-network", "auth", "sender-domain", "recipient", "too-many-recipients",
+           "too-big", "smuggling", "from-count", "from-address", "from-domain",
+           "duplicate-header", "header-injection", "rate-limit", "fault")
 
 
 class _DeliveryCollector(Collector):

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from idpack.store.base import Store
-from mail.checks import Refusal, check_message, check_sender
+from mail.checks import Refusal, check_message, check_sender, header_block
 from mail.links import LinkRewriter
 from mail.metrics import RelayMetrics
 from mail.signing import Signer
@@ -34,6 +34,18 @@ class Pipeline:
             self.metrics.refused.labels(refusal.reason).inc()
             return refusal.reply()
         rewritten, links = self.links.rewrite(content)
+        if rewritten is not content:
+            # What is signed is checked too, and its header block must be the one we
+            # received: the rewrite is never allowed to add or change a header.
+            refusal = check_message(rewritten, self.domains)
+            if refusal is None and header_block(rewritten) != header_block(content):
+                log.error("refused from <%s>: rewriting links changed the headers",
+                          mail_from)
+                refusal = Refusal(451, "4.3.0 Local error in processing; try again later",
+                                  "fault")
+            if refusal is not None:
+                self.metrics.refused.labels(refusal.reason).inc()
+                return refusal.reply()
         if links:  # a verification (action-token) mail: at most N a minute per recipient
             for recipient in recipients:
                 verdict = self.store.hit(f"verify-mail:{recipient.lower()}", VERIFY_WINDOW,

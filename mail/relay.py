@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiosmtpd.controller import Controller
-
 from idpack.child_process import die_with_parent, set_on_signals
 from idpack.errors import IdpackError
 from idpack.store import open_store
@@ -36,7 +34,7 @@ from mail.dkim_keys import load
 from mail.links import LinkRewriter
 from mail.metrics import RelayMetrics
 from mail.pipeline import Pipeline
-from mail.server import RelayHandler
+from mail.server import RelayController, RelayHandler
 from mail.settings import RelaySettings
 from mail.signing import Signer
 from mail.spool import Spool
@@ -111,7 +109,7 @@ class Relay:
     upstream: Upstream
     backoff: Backoff
     metrics: RelayMetrics
-    controller: Controller | None = None
+    controller: RelayController | None = None
     metrics_server: Any = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -141,7 +139,7 @@ class Relay:
         if settings.users_file is not None:
             smtp_options["authenticator"] = Authenticator(Users.load(settings.users_file))
             smtp_options["auth_require_tls"] = True
-        self.controller = Controller(
+        self.controller = RelayController(
             RelayHandler(self.pipeline, settings.networks,
                          login_offered=settings.users_file is not None),
             hostname=settings.host, port=settings.port, server_hostname=settings.hostname,

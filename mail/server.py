@@ -7,13 +7,19 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from typing import Any
+from typing import Any, AnyStr
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from mail.checks import check_sender
 from mail.pipeline import Pipeline
 from mail.settings import IpNetwork
 
 log = logging.getLogger("idpack.relay.smtp")
+# Recipients in one transaction; RFC 5321 4.5.3.1.8 asks servers to take at least 100,
+# and a client with more sends the rest in another transaction after a 452.
+MAX_RECIPIENTS = 100
 
 
 class RelayHandler:
@@ -50,6 +56,21 @@ class RelayHandler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        metrics = self.pipeline.metrics
+        local, _, domain = address.strip().strip("<>").rpartition("@")
+        if not local or not domain:
+            metrics.refused.labels("recipient").inc()
+            return "501 5.1.3 Bad recipient address: a full address is required"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            metrics.refused.labels("too-many-recipients").inc()
+            return (f"452 4.5.3 Too many recipients: at most {MAX_RECIPIENTS} in one "
+                    "message; send the rest in another")
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # Signing and fsync block: they run beside the event loop, not in it.
         content = envelope.original_content or envelope.content
@@ -61,3 +82,23 @@ class RelayHandler:
         log.exception("fault while handling a message", exc_info=error)
         self.pipeline.metrics.refused.labels("fault").inc()
         return "451 4.3.0 Local error in processing; try again later"
+
+
+class RelaySmtp(SMTP):
+    """aiosmtpd's SMTP session, counting its own size refusals (552 to MAIL with a SIZE
+    over the limit, and to DATA that grows past it), which never reach the handler."""
+
+    def __init__(self, handler: RelayHandler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.relay_handler = handler
+
+    async def push(self, status: AnyStr) -> None:
+        code = status[:3]
+        if code in ("552", b"552"):
+            self.relay_handler.pipeline.metrics.refused.labels("too-big").inc()
+        await super().push(status)
+
+
+class RelayController(Controller):
+    def factory(self) -> RelaySmtp:
+        return RelaySmtp(self.handler, **self.SMTP_kwargs)

@@ -1,6 +1,6 @@
 """DKIM signing: two signatures per message, RSA-SHA256 and Ed25519-SHA256, for the
-configured domain; From signed once more than it occurs (so no From can be added
-later); never `l=` (which would let anyone append to the body).
+configured domain; every signed header signed once more than it occurs (so none can be
+added later); never `l=` (which would let anyone append to the body).
 
 dkimpy parses the message, canonicalizes (relaxed/relaxed), selects and hashes the
 headers, folds the header, signs Ed25519 (through PyNaCl), and verifies everything in
@@ -24,10 +24,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from mail.dkim_keys import DkimKeys
 
-# Oversigned: each name listed once more than a message normally carries it.
-SIGNED_HEADERS = (b"from", b"from", b"to", b"cc", b"subject", b"date", b"message-id",
-                  b"reply-to", b"mime-version", b"content-type", b"content-transfer-encoding",
-                  b"subject")
+# Every header signed is a singleton (mail.checks refuses a message carrying one twice),
+# and each is listed twice, once more than it can occur: a verifier then fails any copy
+# of it added after signing, above or below, and the absence of the ones a message
+# lacks (Reply-To, Cc, ...) is signed too.
+SIGNED_HEADERS = tuple(name for header in (
+    b"from", b"sender", b"reply-to", b"to", b"cc", b"subject", b"date", b"message-id",
+    b"in-reply-to", b"references", b"mime-version", b"content-type",
+    b"content-transfer-encoding") for name in (header, header))
 RELAXED = (b"relaxed", b"relaxed")
 
 

@@ -20,12 +20,14 @@ from idpack.keycloak.target import KeycloakTarget
 from tests.redis_server import redis_server
 
 TESTS = Path(__file__).parent
-MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
+MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e",
+                    "security": "security"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test's folder says what it needs: tests/unit nothing, tests/integration a real
-    Keycloak, tests/e2e a browser too."""
+    Keycloak, tests/e2e a browser too. tests/security holds one module per hole found
+    and closed (its tests mark what they need themselves)."""
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0]
         if folder in MARKER_BY_FOLDER:

@@ -56,8 +56,10 @@ def opendkim_results(message: bytes, keys: DkimKeys,
 
 
 def maildir_messages(path: Path) -> list[bytes]:
-    """The messages in a Maildir, with the CRLF line ends they were signed with."""
+    """The messages in a Maildir, byte for byte as delivered (never re-serialized, which
+    would refold headers), with the CRLF line ends they were signed with."""
     if not path.exists():
         return []
-    return [m.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            for m in mailbox.Maildir(path)]
+    box = mailbox.Maildir(path)
+    return [box.get_bytes(key).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            for key in sorted(box.keys())]
