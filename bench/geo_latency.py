@@ -32,8 +32,8 @@ from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
 from tests.integration.geo.test_geo_worker import register
-from tests.integration.provisioning.realm_helpers import SECRETS
-from tests.smtp_peer import smtp_peer
+from tests.support.realm import SECRETS
+from tests.support.smtp_peer import smtp_peer
 
 REPO = Path(__file__).resolve().parents[1]
 REALM = "bench-geo"

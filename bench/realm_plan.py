@@ -28,7 +28,7 @@ import yaml
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
-from tests.integration.provisioning.realm_helpers import SECRETS as TEST_SECRETS
+from tests.support.realm import SECRETS as TEST_SECRETS
 
 REPO = Path(__file__).resolve().parents[1]
 SECRETS = {**TEST_SECRETS, "LARGE_SECRET": "bench-7"}

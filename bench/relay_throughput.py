@@ -33,7 +33,7 @@ from mail.dkim_keys import DkimKeys, generate
 from mail.relay import Delivery, Relay
 from mail.settings import RelaySettings
 from mail.signing import Signer, stock_dkimpy_sign
-from tests.smtp_peer import smtp_peer
+from tests.support.smtp_peer import smtp_peer
 
 
 class StockSigner(Signer):

@@ -32,8 +32,8 @@ from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
-from tests.integration.provisioning.realm_helpers import SECRETS as TEST_SECRETS
-from tests.integration.provisioning.realm_helpers import token_client
+from tests.support.realm import SECRETS as TEST_SECRETS
+from tests.support.realm import token_client
 
 REPO = Path(__file__).resolve().parents[1]
 REALM = "bench-sidecar"

@@ -17,7 +17,7 @@ from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError
 
 PRUNABLE = ("roles", "clients", "clientProtocolMappers", "identityProviders",
-            "identityProviderMappers", "userProfileAttributes")
+            "identityProviderMappers", "userProfileAttributes", "authenticationFlows")
 
 
 class ApplyError(ConfigError):

@@ -49,6 +49,9 @@ def export_realm(api: RealmAdmin) -> Json:
     document["roles"] = _roles(live)
     document["defaultRoles"] = sorted(live.default_realm_roles)
     document["userProfile"] = _user_profile(live)
+    flows = _authentication_flows(live)
+    if flows:
+        document["authenticationFlows"] = flows
     document["clients"] = _clients(live)
     document["identityProviders"] = _identity_providers(live)
     return document
@@ -142,9 +145,51 @@ def _user_profile(live: LiveRealm) -> Json:
     return profile
 
 
+def _authentication_flows(live: LiveRealm) -> Json:
+    """The realm's own top-level flows (Keycloak's built-in ones are left out)."""
+    flows = {}
+    for alias, flow in live.authentication_flows.items():
+        if not flow.get("topLevel") or flow.get("builtIn"):
+            continue
+        entry: Json = {}
+        if flow.get("description"):
+            entry["description"] = flow["description"]
+        if flow.get("providerId", "basic-flow") != "basic-flow":
+            entry["providerId"] = flow["providerId"]
+        entry["executions"] = _flow_steps(live, alias)
+        flows[alias] = entry
+    return flows
+
+
+def _flow_steps(live: LiveRealm, alias: str) -> list[Json]:
+    steps = []
+    for execution in live.authentication_flows[alias].get("authenticationExecutions", []):
+        step: Json = {}
+        if execution.get("authenticator"):
+            step["authenticator"] = execution["authenticator"]
+        if execution.get("authenticatorFlow"):
+            step["flowAlias"] = execution["flowAlias"]
+        step["requirement"] = execution["requirement"]
+        config = live.authenticator_configs.get(str(execution.get("authenticatorConfig")))
+        if config is not None:
+            step["authenticatorConfig"] = config["alias"]
+            step["config"] = dict(config.get("config") or {})
+        if execution.get("authenticatorFlow"):
+            sub = live.authentication_flows.get(execution["flowAlias"]) or {}
+            if sub.get("description"):
+                step["description"] = sub["description"]
+            if sub.get("providerId", "basic-flow") != "basic-flow":
+                step["providerId"] = sub["providerId"]
+            step["executions"] = _flow_steps(live, execution["flowAlias"])
+        steps.append(step)
+    return steps
+
+
 def _clients(live: LiveRealm) -> Json:
-    fields = [f for f in Client.model_fields if f not in ("secret", "serviceAccountRoles",
-                                                          "attributes", "protocolMappers")]
+    fields = [f for f in Client.model_fields if f not in (
+        "secret", "serviceAccountRoles", "attributes", "protocolMappers",
+        "authenticationFlowBindingOverrides")]
+    flow_alias = {f["id"]: alias for alias, f in live.authentication_flows.items()}
     clients = {}
     for client_id, client in live.clients.items():
         if client_id in BUILT_IN_CLIENTS:
@@ -156,6 +201,10 @@ def _clients(live: LiveRealm) -> Json:
             entry["attributes"] = attributes
         if (client.get("attributes") or {}).get(CLIENT_FINGERPRINT):
             entry["secret"] = f"${{env:{secret_variable(client_id)}}}"
+        overrides = client.get("authenticationFlowBindingOverrides") or {}
+        if overrides:
+            entry["authenticationFlowBindingOverrides"] = {
+                binding: flow_alias.get(flow_id, flow_id) for binding, flow_id in overrides.items()}
         if client.get("protocolMappers"):
             entry["protocolMappers"] = {
                 m["name"]: {"type": m["protocolMapper"], "protocol": m["protocol"],

@@ -68,6 +68,20 @@ class LiveRealm:
         return {s["name"]: s for s in self.export.get("clientScopes", [])}
 
     @cached_property
+    def authentication_flows(self) -> dict[str, Json]:
+        """Every flow, top-level and sub-flow, by alias; executions in their order."""
+        flows = {}
+        for flow in self.export.get("authenticationFlows", []):
+            steps = sorted(flow.get("authenticationExecutions") or [],
+                           key=lambda e: e.get("priority", 0))
+            flows[flow["alias"]] = {**flow, "authenticationExecutions": steps}
+        return flows
+
+    @cached_property
+    def authenticator_configs(self) -> dict[str, Json]:
+        return {c["alias"]: c for c in self.export.get("authenticatorConfig", [])}
+
+    @cached_property
     def required_actions(self) -> dict[str, Json]:
         return {a["alias"]: a for a in self.export.get("requiredActions", [])}
 

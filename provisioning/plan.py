@@ -24,11 +24,21 @@ class FieldChange:
     def describe(self) -> str:
         if self.secret:
             return f"{self.path}: (secret changed)"
+        if self.path.endswith("executions"):  # a flow's steps: one per line
+            return self._outline()
         if self.before is None:
             return f"{self.path}: {_show(self.after)}"
         if self.after is None:
             return f"{self.path}: {_show(self.before)} -> (removed)"
         return f"{self.path}: {_show(self.before)} -> {_show(self.after)}"
+
+    def _outline(self) -> str:
+        lines = [f"{self.path}:"]
+        if self.before is not None:
+            lines += ["  was:", *(f"    {line}" for line in self.before), "  now:"]
+        lines += [f"    {line}" if self.before is not None else f"  {line}"
+                  for line in self.after or []]
+        return "\n".join(lines)
 
     def as_json(self) -> dict[str, Any]:
         if self.secret:
@@ -80,7 +90,8 @@ class Plan:
             if change.action == "delete":
                 head += "  (not in the configuration; pruned)"
             lines.append(f"{COLOUR[change.action]}{head}{RESET}" if colour else head)
-            lines.extend(f"    {f.describe()}" for f in change.fields)
+            lines.extend(f"    {line}" for f in change.fields
+                         for line in f.describe().splitlines())
         lines.append(self.summary())
         return "\n".join(lines)
 

@@ -32,7 +32,8 @@ PASSWORD_POLICIES = {
 }
 BUILT_IN_REALM_ROLES = {"offline_access", "uma_authorization"}
 PrunableKind = Literal["roles", "clients", "clientProtocolMappers", "clientScopes",
-                       "identityProviders", "identityProviderMappers", "userProfileAttributes"]
+                       "identityProviders", "identityProviderMappers", "userProfileAttributes",
+                       "authenticationFlows"]
 
 
 def _context(info: ValidationInfo) -> tuple[dict[str, str], Path]:
@@ -119,6 +120,14 @@ class RealmSettings(Strict):
     actionTokenGeneratedByUserLifespan: Int | None = Field(default=None, ge=1)
     actionTokenGeneratedByAdminLifespan: Int | None = Field(default=None, ge=1)
     attributes: dict[str, ConfigValue] | None = None
+    # The realm's flow bindings, by flow alias; applied once the flows exist.
+    browserFlow: Text | None = None
+    registrationFlow: Text | None = None
+    directGrantFlow: Text | None = None
+    resetCredentialsFlow: Text | None = None
+    clientAuthenticationFlow: Text | None = None
+    dockerAuthenticationFlow: Text | None = None
+    firstBrokerLoginFlow: Text | None = None
 
     @field_validator("passwordPolicy")
     @classmethod
@@ -173,6 +182,48 @@ class RequiredAction(Strict):
     config: dict[str, ConfigValue] | None = None
 
 
+Requirement = Literal["REQUIRED", "ALTERNATIVE", "DISABLED", "CONDITIONAL"]
+
+
+class FlowExecution(Strict):
+    """One step of a flow: an authenticator, or a sub-flow (`flowAlias`) declared here
+    with its own steps. A form sub-flow names its form as `authenticator`, as
+    Keycloak's export does (e.g. registration-page-form)."""
+
+    authenticator: str | None = None
+    flowAlias: Text | None = None
+    requirement: Requirement
+    # The authenticator's configuration, under an alias of its own (Keycloak's
+    # AuthenticatorConfigRepresentation).
+    authenticatorConfig: Text | None = None
+    config: dict[str, ConfigValue] | None = None
+    # Sub-flows only.
+    description: Text | None = None
+    providerId: Literal["basic-flow", "form-flow"] = "basic-flow"
+    executions: list[FlowExecution] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FlowExecution:
+        if self.flowAlias is None:
+            if self.authenticator is None:
+                raise ValueError("give authenticator (a step) or flowAlias (a sub-flow)")
+            if self.executions or self.description is not None:
+                raise ValueError("executions and description are for sub-flows (flowAlias)")
+        if (self.config is None) != (self.authenticatorConfig is None):
+            raise ValueError("config and authenticatorConfig (its alias) go together")
+        return self
+
+
+class AuthenticationFlow(Strict):
+    """A top-level flow, declared whole: its steps in order, with their requirements.
+    Bind it through settings (browserFlow, directGrantFlow, ...), a client's
+    authenticationFlowBindingOverrides, or an identity provider."""
+
+    description: Text | None = None
+    providerId: Literal["basic-flow", "client-flow"] = "basic-flow"
+    executions: list[FlowExecution] = Field(default_factory=list)
+
+
 class Role(Strict):
     description: Text | None = None
     attributes: dict[str, list[str]] | None = None
@@ -202,6 +253,7 @@ class Client(Strict):
     serviceAccountsEnabled: Bool = False
     frontchannelLogout: Bool | None = None
     consentRequired: Bool | None = None
+    fullScopeAllowed: Bool | None = None
     rootUrl: Text | None = None
     baseUrl: Text | None = None
     adminUrl: Text | None = None
@@ -213,6 +265,8 @@ class Client(Strict):
     protocolMappers: dict[str, ProtocolMapper] | None = None
     # Client scopes this client gets by default, besides those it has (never removed).
     defaultClientScopes: list[str] | None = None
+    # Flows this client uses instead of the realm's, by alias (applied once they exist).
+    authenticationFlowBindingOverrides: dict[Literal["browser", "direct_grant"], Text] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Client:
@@ -314,6 +368,7 @@ class RealmConfig(Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     defaultRoles: list[str] | None = None
     clientScopes: dict[str, ClientScope] = Field(default_factory=dict)
+    authenticationFlows: dict[str, AuthenticationFlow] = Field(default_factory=dict)
     clients: dict[str, Client] = Field(default_factory=dict)
     identityProviders: dict[str, IdentityProvider] = Field(default_factory=dict)
     userProfile: UserProfile | None = None

@@ -17,7 +17,7 @@ import pytest
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
-from tests.redis_server import redis_server
+from tests.support.redis_server import redis_server
 
 TESTS = Path(__file__).parent
 MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e",

@@ -146,18 +146,32 @@ class KeycloakAdminClient:
         decoded JSON body (None when empty); KeycloakRequestError on any 4xx/5xx."""
         return self._request(method, path, json=body, params=params)
 
+    def create(self, path: str, body: Any) -> str:
+        """A POST that creates an object: the new object's id, from the Location header
+        Keycloak answers with."""
+        response = self._checked("POST", path, json=body)
+        location = response.headers.get("Location", "")
+        if not location:
+            raise KeycloakRequestError("POST", path, response.status_code,
+                                       "no Location header in the answer")
+        return location.rstrip("/").rsplit("/", 1)[-1]
+
     def upload(self, path: str, fields: dict[str, str], file_field: str, file_name: str,
                content: bytes) -> Any:
         """A multipart POST, for the endpoints that take a file."""
         return self._request("POST", path, data=fields, files={file_field: (file_name, content)})
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _checked(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self._authorized(method, path, **kwargs)
         if response.status_code == 401:  # the token was revoked or the server restarted
             self._token = None
             response = self._authorized(method, path, **kwargs)
         if response.status_code >= 400:
             raise KeycloakRequestError(method, path, response.status_code, response.text)
+        return response
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._checked(method, path, **kwargs)
         if not response.content:
             return None
         if "json" in response.headers.get("Content-Type", ""):

@@ -19,6 +19,11 @@ def issuer(keycloak_url: str, realm: str) -> str:
     return f"{keycloak_url.rstrip('/')}/realms/{quote(realm, safe='')}"
 
 
+def account_api(keycloak_url: str, realm: str) -> str:
+    """The account REST API, where a user manages their own profile and credentials."""
+    return f"{issuer(keycloak_url, realm)}/account"
+
+
 def jwks_uri(keycloak_url: str, realm: str) -> str:
     return f"{issuer(keycloak_url, realm)}/protocol/openid-connect/certs"
 

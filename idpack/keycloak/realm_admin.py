@@ -19,9 +19,10 @@ PAGE_SIZE = 5000
 
 def _q(part: str) -> str:
     """One path segment, escaped. An empty one would turn /users/<id> into /users/, the
-    whole list, so it is refused."""
-    if not part:
-        raise ValueError("an empty name or id cannot address a Keycloak object")
+    whole list, and "." or ".." would address another resource (/users/. is the list,
+    /users/.. the realm), so those are refused."""
+    if not part or part in (".", ".."):
+        raise ValueError(f"{part!r} cannot address a Keycloak object")
     return quote(part, safe="")
 
 
@@ -109,6 +110,59 @@ class RealmAdmin:
     def set_required_action_config(self, alias: str, config: dict[str, str]) -> None:
         self._send("PUT", f"/authentication/required-actions/{_q(alias)}/config",
                    {"config": config})
+
+    # Authentication flows
+
+    def flows(self) -> list[Json]:
+        """The top-level flows (id, alias, builtIn, ...)."""
+        flows: list[Json] = self._send("GET", "/authentication/flows")
+        return flows
+
+    def create_flow(self, representation: Json) -> str:
+        return self.client.create(f"{self.base}/authentication/flows", representation)
+
+    def update_flow(self, flow_id: str, representation: Json) -> None:
+        self._send("PUT", f"/authentication/flows/{_q(flow_id)}", representation)
+
+    def delete_flow(self, flow_id: str) -> None:
+        self._send("DELETE", f"/authentication/flows/{_q(flow_id)}")
+
+    def flow_executions(self, alias: str) -> list[Json]:
+        """The flow's executions, sub-flows' ones included (`level` > 0), in order."""
+        executions: list[Json] = self._send("GET",
+                                            f"/authentication/flows/{_q(alias)}/executions")
+        return executions
+
+    def add_execution(self, flow_alias: str, provider: str) -> str:
+        """A new step at the end of the flow (DISABLED until told otherwise); its id."""
+        return self.client.create(
+            f"{self.base}/authentication/flows/{_q(flow_alias)}/executions/execution",
+            {"provider": provider})
+
+    def add_subflow(self, flow_alias: str, representation: Json) -> str:
+        """A new sub-flow at the end of the flow (alias, type, provider, description);
+        the sub-flow's id (not its execution's)."""
+        return self.client.create(
+            f"{self.base}/authentication/flows/{_q(flow_alias)}/executions/flow",
+            representation)
+
+    def update_execution(self, flow_alias: str, representation: Json) -> None:
+        """Requirement and priority of one execution, as flow_executions() shows it."""
+        self._send("PUT", f"/authentication/flows/{_q(flow_alias)}/executions", representation)
+
+    def delete_execution(self, execution_id: str) -> None:
+        self._send("DELETE", f"/authentication/executions/{_q(execution_id)}")
+
+    def authenticator_config(self, config_id: str) -> Json:
+        config: Json = self._send("GET", f"/authentication/config/{_q(config_id)}")
+        return config
+
+    def create_authenticator_config(self, execution_id: str, representation: Json) -> None:
+        self._send("POST", f"/authentication/executions/{_q(execution_id)}/config",
+                   representation)
+
+    def update_authenticator_config(self, config_id: str, representation: Json) -> None:
+        self._send("PUT", f"/authentication/config/{_q(config_id)}", representation)
 
     # Realm roles
 
@@ -256,6 +310,11 @@ class RealmAdmin:
     def credentials(self, user_id: str) -> list[Json]:
         found: list[Json] = self._send("GET", f"/users/{_q(user_id)}/credentials")
         return found
+
+    def brute_force_status(self, user_id: str) -> Json:
+        """numFailures, disabled (locked out), lastFailure, ... of one user."""
+        status: Json = self._send("GET", f"/attack-detection/brute-force/users/{_q(user_id)}")
+        return status
 
     def user_sessions(self, user_id: str) -> list[Json]:
         sessions: list[Json] = self._send("GET", f"/users/{_q(user_id)}/sessions")

@@ -1,9 +1,11 @@
 """The resource kinds, in the order apply runs them: the realm before what lives in
-it, roles before what grants them, identity providers before their mappers. Adding a
+it, roles before what grants them, identity providers before their mappers, flows
+before what binds them. Adding a
 kind is adding its module and one line here."""
 
 from __future__ import annotations
 
+from provisioning.kinds.authentication_flows import AuthenticationFlowsKind, FlowBindingsKind
 from provisioning.kinds.base import ResourceKind
 from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
 from provisioning.kinds.client_scopes import ClientDefaultScopesKind, ClientScopesKind
@@ -26,6 +28,7 @@ KINDS: tuple[ResourceKind, ...] = (
     SmtpKind(),
     EventsKind(),
     RequiredActionsKind(),
+    AuthenticationFlowsKind(),
     RolesKind(),
     DefaultRolesKind(),
     ClientScopesKind(),
@@ -36,6 +39,7 @@ KINDS: tuple[ResourceKind, ...] = (
     ServiceAccountRolesKind(),
     IdentityProvidersKind(),
     IdentityProviderMappersKind(),
+    FlowBindingsKind(),  # last: binds flows and clients made above, then prunes flows
 )
 
 _USER_PROFILE = next(k for k in KINDS if isinstance(k, UserProfileKind))

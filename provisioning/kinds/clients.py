@@ -15,7 +15,9 @@ from provisioning.schema import Client
 BUILT_IN_CLIENTS = frozenset({"account", "account-console", "admin-cli", "broker",
                               "realm-management", "security-admin-console"})
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "secret"
-NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers", "defaultClientScopes"}
+# Managed by kinds of their own (or, for secrets, by fingerprint below).
+NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers", "defaultClientScopes",
+            "authenticationFlowBindingOverrides"}
 
 
 def _representation(client_id: str, client: Client, *, declared_only: bool) -> dict[str, Any]:

@@ -9,12 +9,17 @@ from provisioning.diff import field_changes
 from provisioning.kinds.base import PlanContext
 from provisioning.plan import Change
 
+# Flow bindings name flows this same apply may create: FlowBindingsKind sets them later.
+FLOW_BINDINGS = ("browserFlow", "registrationFlow", "directGrantFlow", "resetCredentialsFlow",
+                 "clientAuthenticationFlow", "dockerAuthenticationFlow", "firstBrokerLoginFlow")
+
 
 class RealmSettingsKind:
     name = "realm"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        declared = ctx.config.settings.declared()
+        declared = {k: v for k, v in ctx.config.settings.declared().items()
+                    if k not in FLOW_BINDINGS}
         if not ctx.live.exists:
             representation = {"enabled": True, **declared}
             return [Change(self.name, ctx.config.realm, "create",

@@ -20,7 +20,7 @@ from typing import Any
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
-from tests.smtp_peer import Received, smtp_peer
+from tests.support.smtp_peer import Received, smtp_peer
 from tests.unit.geo.networks import write_database
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,10 +18,10 @@ from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.store import open_store
 from mail.dkim_keys import load as load_dkim_keys
 from mail.links import NAMESPACE
-from tests.dkim_check import opendkim_results, verifies
 from tests.e2e.browser import Screenshots
 from tests.e2e.mail import mails_to, short_link_in, text_of, wait_for_mails
 from tests.e2e.stack import Stack
+from tests.support.dkim_check import opendkim_results, verifies
 from tests.unit.geo.networks import DENMARK
 
 STRONG_PASSWORD = "Blue-Kettle-42!"

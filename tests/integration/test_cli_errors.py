@@ -47,8 +47,12 @@ def test_no_maven_on_a_cold_cache_says_what_to_install(tmp_path: Path) -> None:
 
 def test_keycloak_url_pointing_at_nothing_fails_fast(tmp_path: Path) -> None:
     nothing = f"http://127.0.0.1:{free_port()}"
+    # Ports of its own, so a `make run` on this machine cannot answer first.
     env = bare_env(tmp_path, KEYCLOAK_URL=nothing, KEYCLOAK_ADMIN="admin",
-                   KEYCLOAK_ADMIN_PASSWORD="whatever", IDPACK_HOME=str(tmp_path / "state"))
+                   KEYCLOAK_ADMIN_PASSWORD="whatever", IDPACK_HOME=str(tmp_path / "state"),
+                   IDPACK_RELAY_PORT=str(free_port()), IDPACK_SIDECAR_PORT=str(free_port()),
+                   IDPACK_PORTAL_PORT=str(free_port()),
+                   IDPACK_RELAY_METRICS_PORT=str(free_port()))
 
     started = time.monotonic()
     result = idpack("up", env=env, timeout=30)

@@ -14,7 +14,7 @@ from idpack.keycloak.harness import start_ephemeral_keycloak
 from idpack.keycloak.server import KeycloakServer, KeycloakStartError, PortInUse, free_port
 from idpack.keycloak.target import KeycloakTarget
 from idpack.settings import HarnessSettings
-from tests.processes import processes_mentioning
+from tests.support.processes import processes_mentioning
 
 
 def test_started_server_serves_the_admin_api_and_leaves_nothing_after_stop(

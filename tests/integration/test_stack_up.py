@@ -19,7 +19,7 @@ import requests
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
-from tests.processes import processes_mentioning
+from tests.support.processes import processes_mentioning
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -27,7 +27,7 @@ from mail.delivery import deliver_due
 from mail.dkim_keys import load
 from mail.links import LinkRewriter
 from mail.relay import Relay
-from tests.dkim_check import maildir_messages, opendkim_results, verifies
+from tests.support.dkim_check import maildir_messages, opendkim_results, verifies
 from tests.support.relay import SELECTOR, relay_settings, running_relay
 
 pytestmark = pytest.mark.unit

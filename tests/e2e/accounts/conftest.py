@@ -28,7 +28,7 @@ from idpack.keycloak.target import KeycloakTarget
 from tests.e2e.browser import Screenshots
 from tests.e2e.mail import short_link_in, wait_for_mails
 from tests.e2e.stack import Stack, running_stack
-from tests.integration.provisioning.realm_helpers import token_client
+from tests.support.realm import token_client
 
 PASSWORD = "Blue-Kettle-42!"
 TESTS_CLIENT = "accounts-tests"

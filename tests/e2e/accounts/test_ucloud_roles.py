@@ -10,7 +10,9 @@ names doing its real work over HTTP, and an ADMIN made by createNewUser who, aft
 TOTP set-up at the first login, acts as ADMIN with a token of their own.
 
 realm-config declares no users (only roles and clients), so an ADMIN given through
-realm-config is not possible; ADMINs come from createNewUser (or the Admin API)."""
+realm-config is not possible. The first ADMIN gets the role from a Keycloak
+administrator (the Admin API, as here); later ones from createNewUser called by an ADMIN.
+A SERVICE creates USER accounts only."""
 
 from __future__ import annotations
 
@@ -69,32 +71,40 @@ def test_the_generated_service_secret_gives_a_service_token_and_nothing_less(
     assert (no_token.status_code, no_token.json()["errorCode"]) == (401, "UNAUTHORIZED")
 
 
-def test_a_service_token_works_exactly_where_the_table_says_service(stack: Stack) -> None:
+def test_a_service_token_works_exactly_where_the_table_says_service(
+        stack: Stack, keycloak_admin: KeycloakAdminClient) -> None:
     token = service_token(stack)
-    # Accepted: each SERVICE RPC doing its real work, on a user the service creates.
+    # Accepted: each SERVICE RPC doing its real work, on users the service creates.
     created = rpc(stack, "POST", "/auth/users/register", token, [
-        {"username": "svc-made-admin-e2e", "password": "Blue-Kettle-42!",
-         "email": "svc-made-admin-e2e@example.org", "role": "ADMIN", "firstnames": "Asta",
-         "lastname": "Holm"},
-        {"username": "svc-made-user-e2e", "email": "svc-made-user-e2e@example.org"}])
+        {"username": "svc-made-user-e2e", "password": "Blue-Kettle-42!",
+         "email": "svc-made-user-e2e@example.org", "firstnames": "Asta", "lastname": "Holm"},
+        {"username": "svc-made-other-e2e", "email": "svc-made-other-e2e@example.org"}])
     assert created.status_code == 200, created.text
-    admin_id, user_id = (c["userId"] for c in created.json())
+    user_id, other_id = (c["userId"] for c in created.json())
+    privileged = rpc(stack, "POST", "/auth/users/register", token, [
+        {"username": "svc-made-admin-e2e", "password": "Blue-Kettle-42!",
+         "email": "svc-made-admin-e2e@example.org", "role": "ADMIN"}])
+    assert privileged.status_code == 403, privileged.text  # only an ADMIN makes an ADMIN
 
-    assert lookup_role(stack, token, "svc-made-admin-e2e")["role"] == "ADMIN"
     lookup = rpc(stack, "POST", "/auth/users/lookup", token,
-                 {"users": ["svc-made-admin-e2e", "svc-made-user-e2e", "nobody-e2e"]})
+                 {"users": ["svc-made-user-e2e", "svc-made-other-e2e", "nobody-e2e"]})
     assert lookup.status_code == 200, lookup.text
     assert lookup.json() == {"results": {
-        "svc-made-admin-e2e": {"subject": admin_id, "role": "ADMIN"},
         "svc-made-user-e2e": {"subject": user_id, "role": "USER"},
+        "svc-made-other-e2e": {"subject": other_id, "role": "USER"},
         "nobody-e2e": None}}
 
-    email = rpc(stack, "POST", "/auth/users/lookup/email", token, {"userId": admin_id})
-    assert (email.status_code, email.json()) == (200, {"email": "svc-made-admin-e2e@example.org"})
+    # Lookups by address answer once its owner proved it (here the Admin API says so).
+    email = rpc(stack, "POST", "/auth/users/lookup/email", token, {"userId": user_id})
+    assert email.status_code == 404, email.text
+    api = keycloak_admin.realm(stack.realm)
+    api.update_user(user_id, {**api.user(user_id), "emailVerified": True})
+    email = rpc(stack, "POST", "/auth/users/lookup/email", token, {"userId": user_id})
+    assert (email.status_code, email.json()) == (200, {"email": "svc-made-user-e2e@example.org"})
     with_email = rpc(stack, "POST", "/auth/users/lookup/with-email", token,
-                     {"email": "svc-made-admin-e2e@example.org"})
+                     {"email": "svc-made-user-e2e@example.org"})
     assert (with_email.status_code, with_email.json()) == (
-        200, {"userId": admin_id, "firstNames": "Asta", "lastName": "Holm"})
+        200, {"userId": user_id, "firstNames": "Asta", "lastName": "Holm"})
     reset = rpc(stack, "POST", "/auth/users/password/reset", token,
                 {"userId": user_id, "newPassword": "R3set-Kettle-42!"})
     assert reset.status_code == 204, reset.text
@@ -113,7 +123,9 @@ def test_a_service_token_works_exactly_where_the_table_says_service(stack: Stack
 def test_an_admin_made_by_create_new_user_is_admin_after_setting_up_totp(
         browser: Browser, stack: Stack, keycloak_admin: KeycloakAdminClient) -> None:
     service = service_token(stack)
-    admin = create_password_user(stack, service, "ingrid", role="ADMIN")
+    admin = create_password_user(stack, service, "ingrid")
+    api = keycloak_admin.realm(stack.realm)
+    api.add_realm_role_mappings(admin.user_id, [api.role("ADMIN")])  # the first ADMIN
     assert lookup_role(stack, service, admin.username) == {
         "subject": admin.user_id, "role": "ADMIN"}
 
@@ -144,6 +156,7 @@ def test_an_admin_made_by_create_new_user_is_admin_after_setting_up_totp(
     lookup = rpc(stack, "POST", "/auth/users/lookup", token, {"users": [admin.username]})
     assert lookup.json()["results"][admin.username] == {"subject": admin.user_id, "role": "ADMIN"}
     made: PasswordUser = create_password_user(stack, token, "ulla")  # by the ADMIN
+    api.update_user(made.user_id, {**api.user(made.user_id), "emailVerified": True})
     email = rpc(stack, "POST", "/auth/users/lookup/email", token, {"userId": made.user_id})
     assert (email.status_code, email.json()) == (200, {"email": made.email})
     made_role = rpc(stack, "POST", "/auth/users/lookup", token, {"users": [made.username]})

@@ -20,10 +20,10 @@ from playwright.sync_api import Page, expect
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from mail.dkim_keys import load as load_dkim_keys
-from tests.dkim_check import verifies
 from tests.e2e.browser import Screenshots
 from tests.e2e.mail import short_link_in, text_of, wait_for_mails
 from tests.e2e.stack import Stack
+from tests.support.dkim_check import verifies
 
 PROVIDER_BUTTONS = {"github": "GitHub", "example-oidc": "Example OpenID Connect provider"}
 RESEND = "Resend Verification Email"

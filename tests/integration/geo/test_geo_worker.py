@@ -22,8 +22,8 @@ from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 from idpack.store import open_store
-from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
-from tests.smtp_peer import smtp_peer
+from tests.support.realm import SECRETS, apply, load
+from tests.support.smtp_peer import smtp_peer
 from tests.unit.geo.networks import DENMARK, GERMANY_V6, JAPAN, write_database
 
 PASSWORD = "Corr3ct-Horse!"

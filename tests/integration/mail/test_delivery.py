@@ -11,7 +11,7 @@ import pytest
 from idpack.keycloak.server import free_port
 from mail.delivery import Backoff, MaildirUpstream, SmtpUpstream, deliver_due
 from mail.spool import Spool
-from tests.smtp_peer import Received, smtp_peer
+from tests.support.smtp_peer import Received, smtp_peer
 
 MESSAGE = b"From: no-reply@mikrocloud.com\r\nSubject: hi\r\n\r\nhello\r\n"
 

@@ -16,8 +16,8 @@ from mail.delivery import deliver_due
 from mail.dkim_keys import load as load_keys
 from mail.links import NAMESPACE
 from mail.relay import Relay
-from tests.dkim_check import maildir_messages, opendkim_results, verifies
-from tests.integration.provisioning.realm_helpers import SECRETS, apply, load
+from tests.support.dkim_check import maildir_messages, opendkim_results, verifies
+from tests.support.realm import SECRETS, apply, load
 
 
 def realm_mailing_through(relay: Relay, keycloak_admin: KeycloakAdminClient, realm: str,

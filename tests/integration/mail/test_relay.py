@@ -17,7 +17,7 @@ from mail.delivery import deliver_due
 from mail.dkim_keys import load
 from mail.links import NAMESPACE
 from mail.relay import Relay
-from tests.dkim_check import maildir_messages, verifies
+from tests.support.dkim_check import maildir_messages, verifies
 
 
 def action_link() -> str:

@@ -20,7 +20,7 @@ from mail.dkim_keys import generate
 from mail.relay import Relay
 from mail.settings import RelaySettings
 from tests.integration.mail.test_relay import verification_mail
-from tests.tls_certificates import self_signed
+from tests.support.tls_certificates import self_signed
 
 PASSWORD = "correct horse battery staple"
 

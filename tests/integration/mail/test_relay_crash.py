@@ -14,8 +14,8 @@ from pathlib import Path
 
 from idpack.keycloak.server import free_port
 from mail.dkim_keys import generate
-from tests.integration.provisioning.realm_helpers import REPO
-from tests.smtp_peer import smtp_peer
+from tests.support.realm import REPO
+from tests.support.smtp_peer import smtp_peer
 
 
 def start_relay(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

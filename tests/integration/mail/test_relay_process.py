@@ -16,8 +16,8 @@ import requests
 from idpack.keycloak.server import free_port
 from mail.dkim_keys import generate
 from tests.integration.mail.test_relay_crash import start_relay
-from tests.integration.provisioning.realm_helpers import REPO
-from tests.smtp_peer import smtp_peer
+from tests.support.realm import REPO
+from tests.support.smtp_peer import smtp_peer
 
 
 def metric(port: int, name: str) -> float:

@@ -18,8 +18,8 @@ import pytest
 from extensions.portal.settings import PortalSettings
 from idpack.errors import IdpackError
 from idpack.keycloak.oidc import issuer
-from tests.integration.portal.conftest import Browser, PortalStack, visible_text
-from tests.integration.sidecar.conftest import PASSWORD
+from tests.support.portal import Browser, PortalStack, visible_text
+from tests.support.sidecar import PASSWORD
 
 T = TypeVar("T")
 
@@ -186,10 +186,10 @@ def test_logout_ends_the_portal_and_the_keycloak_session(stack: PortalStack) -> 
     username = unique("lars")
     user_id = stack.realm.user(username)
     browser = Browser()
-    browser.sign_in(stack.portal_url, username, PASSWORD)
+    profile = browser.sign_in(stack.portal_url, username, PASSWORD)
     assert len(stack.realm.api.user_sessions(user_id)) == 1
 
-    page = browser.get(f"{stack.portal_url}/logout")
+    page = browser.submit(profile, "csrf_token")  # the Sign out button
 
     assert page.url.split("?")[0] == f"{stack.portal_url}/"  # Keycloak adds its state
     assert "Create account" in visible_text(page)

@@ -10,7 +10,7 @@ import pytest
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token, unverified_claims
 from idpack.keycloak.target import KeycloakTarget
-from tests.integration.provisioning.realm_helpers import SECRETS, apply, load, plan
+from tests.support.realm import SECRETS, apply, load, plan
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token
 from idpack.keycloak.target import KeycloakTarget
-from tests.integration.provisioning.realm_helpers import REPO, SECRETS, idpack
+from tests.support.realm import REPO, SECRETS, idpack
 
 
 def test_plan_apply_and_rotate_a_secret_without_ever_printing_one(

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from extensions.sidecar.app import create_app
 from extensions.sidecar.rpc import RPCS
 from idpack.keycloak.oidc import password_grant, unverified_claims
-from tests.integration.provisioning.realm_helpers import SECRETS
-from tests.integration.sidecar.conftest import PASSWORD, SidecarRealm, bearer
+from tests.support.realm import SECRETS
+from tests.support.sidecar import PASSWORD, SidecarRealm, bearer
 
 # The RPC table of DESIGN.md: who may call each.
 TABLE: dict[str, set[str]] = {

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from extensions.sidecar import email_change
 from extensions.sidecar.context import STORE
-from tests.integration.sidecar.conftest import SidecarRealm, bearer
-from tests.smtp_peer import Received
+from tests.support.sidecar import SidecarRealm, bearer
+from tests.support.smtp_peer import Received
 
 
 def test_names_change_at_once_and_a_new_email_only_through_its_link(

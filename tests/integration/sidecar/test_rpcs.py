@@ -6,7 +6,7 @@ import secrets
 
 from flask.testing import FlaskClient
 
-from tests.integration.sidecar.conftest import PASSWORD, SidecarRealm, bearer
+from tests.support.sidecar import PASSWORD, SidecarRealm, bearer
 
 
 def unique(prefix: str) -> str:
@@ -16,9 +16,12 @@ def unique(prefix: str) -> str:
 def test_create_new_user_makes_password_users_with_2fa_and_email_verification(
         client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
     service = bearer(sidecar_realm.service_token())
+    root = unique("root")
+    sidecar_realm.user(root, role="ADMIN")
+    admin = bearer(sidecar_realm.token(root))  # only an ADMIN may create an ADMIN
     names = [unique("carol"), unique("dave")]
 
-    response = client.post("/auth/users/register", headers=service, json=[
+    response = client.post("/auth/users/register", headers=admin, json=[
         {"username": names[0], "password": "Gr8-Password!", "email": f"{names[0]}@example.org",
          "firstnames": "Carol", "lastname": "Jones", "role": "ADMIN", "orgId": "org-42"},
         {"username": names[1], "password": "Gr8-Password!", "email": None, "role": None,
@@ -46,12 +49,13 @@ def test_create_new_user_checks_every_item_before_creating_any(
         {"username": good, "password": "Gr8-Password!"}, {"username": bad}])
 
     assert response.status_code == 400
-    assert response.json == {"why": "[1].username: must be a single line",
+    assert response.json == {"why": "[1].username: must not hold control, invisible or "
+                                     "direction-changing characters",
                               "errorCode": "BAD_REQUEST"}
     assert sidecar_realm.api.users_by_username(good) == []
     for item, why in [({"username": " "}, "[0].username: must not be blank"),
-                      ({"username": "x" * 251}, "[0].username: String should have at most "
-                                                "250 characters"),
+                      ({"username": "x" * 256}, "[0].username: String should have at most "
+                                                "255 characters"),
                       ({"username": "f", "email": "nope"}, "[0].email: is not an email address"),
                       ({"username": "f", "role": "PROVIDER"},
                        "[0].role: must be one of USER, ADMIN, SERVICE"),

@@ -12,7 +12,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
-from tests.integration.sidecar.conftest import SidecarRealm
+from tests.support.sidecar import SidecarRealm
 
 
 def test_no_generated_input_makes_the_sidecar_fail(app: Flask,

@@ -18,8 +18,8 @@ from extensions.sidecar.openapi import openapi_path
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import start_ephemeral_keycloak
 from idpack.keycloak.server import free_port
-from tests.integration.provisioning.realm_helpers import REPO, SECRETS, apply, load
-from tests.integration.sidecar.conftest import OVERLAY, TEST_CLIENT_SECRET, SidecarRealm, bearer
+from tests.support.realm import REPO, SECRETS, apply, load
+from tests.support.sidecar import OVERLAY, TEST_CLIENT_SECRET, SidecarRealm, bearer
 
 
 def test_the_openapi_document_describes_exactly_the_routes(app: Flask,

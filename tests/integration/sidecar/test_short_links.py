@@ -15,7 +15,7 @@ from extensions.sidecar.app import create_app
 from extensions.sidecar.context import STORE
 from idpack.store import Store
 from mail.links import NAMESPACE, LinkRewriter
-from tests.integration.sidecar.conftest import SidecarRealm
+from tests.support.sidecar import SidecarRealm
 
 ACTION = "http://127.0.0.1:8080/realms/mikrocloud/login-actions/action-token?key=abc"
 

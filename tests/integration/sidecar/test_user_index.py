@@ -8,8 +8,8 @@ import time
 from extensions.sidecar.access import Role
 from extensions.sidecar.directory import Directory
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
-from tests.integration.provisioning.realm_helpers import SECRETS
-from tests.integration.sidecar.conftest import SidecarRealm
+from tests.support.realm import SECRETS
+from tests.support.sidecar import SidecarRealm
 
 
 def eventually(check: object, timeout: float = 10.0) -> None:

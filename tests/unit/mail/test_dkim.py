@@ -13,7 +13,7 @@ import pytest
 from idpack.errors import IdpackError
 from mail.dkim_keys import DkimKeys, generate, load
 from mail.signing import Signer, stock_dkimpy_sign
-from tests.dkim_check import opendkim_results, verifies
+from tests.support.dkim_check import opendkim_results, verifies
 
 DOMAIN = "mikrocloud.com"
 MESSAGE = (b"From: MikroCloud <no-reply@mikrocloud.com>\r\n"

@@ -1,4 +1,5 @@
-"""Shared by the realm-as-code tests: the MikroCloud file, test secrets, and the CLI."""
+"""The MikroCloud realm file with test secrets, applied through the engine or the real CLI
+(the realm-as-code tests, the sidecar's and the portal's, and the benchmarks)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from provisioning.config import LoadedConfig, load_config
 from provisioning.engine import apply_plan, plan_realm
 from provisioning.plan import Plan
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 MIKROCLOUD = REPO / "realm-config" / "mikrocloud.yaml"
 SECRETS = {
     "IDPACK_SIDECAR_CLIENT_SECRET": "sidecar-secret-4f1c",
