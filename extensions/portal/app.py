@@ -2,33 +2,36 @@
 
 Sign-in is OpenID Connect's authorization code flow with PKCE (S256) through Authlib, as
 the public client `portal`. Authlib keeps each attempt's state, nonce and PKCE verifier in
-the signed session cookie until the callback; after it the session holds only the access
-token (to call the sidecar), the ID token (the hint for logging out) and the access
-token's expiry."""
+the signed session cookie until the callback; after it the cookie holds only the id of a
+session kept on the server (extensions/portal/sessions.py), which holds the access token
+(to call the sidecar), the ID token (the hint for signing out), the access token's
+expiry and the CSRF token of the page's forms."""
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
 from authlib.integrations.flask_client import OAuth  # type: ignore[import-untyped]
-from flask import Flask, Response, redirect, render_template, session
+from flask import Flask, Response, redirect, render_template, request, session
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response as BaseResponse
 
+from extensions.portal.sessions import SessionStore, SignedIn
 from extensions.portal.settings import PortalSettings
+from idpack.page_headers import protect_pages
+from idpack.store import open_store
 
 log = logging.getLogger("idpack.portal")
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "mikrocloud_portal"
-# What the signed-in session holds, and nothing else.
-ACCESS_TOKEN, ID_TOKEN, EXPIRES_AT, PROFILE_SEEN = (
-    "access_token", "id_token", "expires_at", "profile_seen")
+SESSION_ID = "sid"  # what the cookie holds once signed in, and nothing else
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class SidecarAnswer:
 
 
 def create_app(settings: PortalSettings) -> Flask:
-    app = Flask("idpack.portal", template_folder=str(TEMPLATES))
+    app = Flask("idpack.portal", template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.secret_key = settings.secret_key
     app.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
@@ -51,6 +54,9 @@ def create_app(settings: PortalSettings) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.portal_url.startswith("https://"),
     )
+    sessions = SessionStore(open_store(settings.store))
+    # The sign-out form ends at Keycloak's end-session endpoint (a redirect after it).
+    protect_pages(app, form_targets=[_origin(settings.keycloak_url)])
     oauth = OAuth(app)
     keycloak = oauth.register(
         "keycloak",
@@ -61,24 +67,32 @@ def create_app(settings: PortalSettings) -> Flask:
                        "timeout": settings.timeout},
     )
 
+    def signed_in() -> SignedIn | None:
+        return sessions.get(session.get(SESSION_ID))
+
+    def forget() -> None:
+        sessions.end(session.pop(SESSION_ID, None))
+
     @app.get("/")
     def home() -> Response | BaseResponse | str:
-        if ACCESS_TOKEN not in session:
+        current = signed_in()
+        if current is None:
+            session.pop(SESSION_ID, None)
             return render_template("welcome.html")
-        if float(session.get(EXPIRES_AT, 0)) <= time.time():
-            _forget_tokens()
+        if current.expired:
+            forget()
             return redirect("/login")
-        answer = _user_info(settings, str(session[ACCESS_TOKEN]))
+        answer = _user_info(settings, current.access_token)
         if answer.status == 200:
-            session[PROFILE_SEEN] = True
-            return _page("profile.html", 200, user=answer.body)
+            sessions.mark_profile_seen(current)
+            return _page("profile.html", 200, user=answer.body, csrf_token=current.csrf_token)
         if answer.error_code == "EMAIL_NOT_VERIFIED":
-            _forget_tokens()
+            forget()
             return _page("unverified.html", 403, email=None)
-        if answer.error_code == "UNAUTHORIZED" and session.get(PROFILE_SEEN):
+        if answer.error_code == "UNAUTHORIZED" and current.profile_seen:
             # A token that worked before and no longer does (revoked, keys rotated):
             # sign in again. A brand-new one the sidecar refuses would only loop.
-            _forget_tokens()
+            forget()
             return redirect("/login")
         log.warning("getUserInfo answered %s: %s", answer.status, answer.body)
         if answer.error_code == "PERMISSION_DENIED":
@@ -116,24 +130,43 @@ def create_app(settings: PortalSettings) -> Flask:
                          message="The sign-in could not be completed. Please start again.",
                          retry=True)
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
+        forget()  # a session this browser had before is over
         session.clear()  # drops what is left of earlier, unfinished attempts too
         if claims.get("email_verified") is not True:
             return _page("unverified.html", 403, email=claims.get("email"))
-        session[ACCESS_TOKEN] = token["access_token"]
-        session[ID_TOKEN] = token.get("id_token")
-        session[EXPIRES_AT] = float(token.get("expires_at") or 0)
+        started = sessions.start(str(token["access_token"]), token.get("id_token"),
+                                 float(token.get("expires_at") or 0))
+        session[SESSION_ID] = started.session_id
         return redirect("/")
 
-    @app.route("/logout", methods=["GET", "POST"])
-    def logout() -> BaseResponse:
-        """RP-initiated logout: Keycloak ends its session and comes back to the portal."""
-        id_token = session.get(ID_TOKEN)
+    @app.get("/logout")
+    def confirm_logout() -> Response | BaseResponse:
+        """Signing out changes state, so it is a POST with the session's CSRF token; a
+        link to /logout (from another site, say) only asks."""
+        current = signed_in()
+        if current is None:
+            return redirect("/")
+        return _page("logout.html", 200, csrf_token=current.csrf_token)
+
+    @app.post("/logout")
+    def logout() -> Response | BaseResponse:
+        """RP-initiated logout: the portal's session ends here, Keycloak's at its
+        end-session endpoint, which comes back to the portal."""
+        current = signed_in()
+        if current is None:
+            return redirect("/")
+        if not current.accepts(request.form.get("csrf_token", "")):
+            log.warning("sign-out refused: the form's CSRF token does not match")
+            return _page("problem.html", 400, title="Sign-out did not complete",
+                         message="The sign-out form was not this page's. Use the "
+                                 "Sign out button in MikroCloud.")
+        forget()
         session.clear()
-        if not id_token:
+        if not current.id_token:
             return redirect("/")
         end_session = keycloak.create_logout_url(
-            post_logout_redirect_uri=f"{settings.portal_url}/", id_token_hint=id_token,
-            client_id=settings.client_id)
+            post_logout_redirect_uri=f"{settings.portal_url}/",
+            id_token_hint=current.id_token, client_id=settings.client_id)
         return redirect(str(end_session["url"]))
 
     @app.get("/healthz")
@@ -168,9 +201,9 @@ def _registration_endpoint(authorization_endpoint: str) -> str:
     return f"{base}/registrations"
 
 
-def _forget_tokens() -> None:
-    for key in (ACCESS_TOKEN, ID_TOKEN, EXPIRES_AT, PROFILE_SEEN):
-        session.pop(key, None)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _page(template: str, status: int, **context: Any) -> Response:

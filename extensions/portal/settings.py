@@ -28,6 +28,7 @@ class PortalSettings:
     realm: str
     sidecar_url: str
     secret_key: str = field(repr=False)  # signs the session cookie
+    store: str = ".idpack/store.sqlite"  # signed-in sessions: an SQLite file or redis:// URL
     client_id: str = "portal"
     host: str = "127.0.0.1"
     port: int = 3000
@@ -63,6 +64,8 @@ class PortalSettings:
             # Generated once here, before gunicorn forks, so every worker shares it;
             # sessions then end when the process does.
             secret_key=env.get("IDPACK_PORTAL_SECRET_KEY") or secrets.token_urlsafe(32),
+            store=env.get("IDPACK_STORE")
+            or str(Path(env.get("IDPACK_HOME") or ".idpack") / "store.sqlite"),
             client_id=env.get("IDPACK_PORTAL_CLIENT_ID") or "portal",
             # Behind a reverse proxy the public URL is not what to bind to.
             host=env.get("IDPACK_PORTAL_HOST") or bound_host,

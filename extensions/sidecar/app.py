@@ -24,13 +24,16 @@ from extensions.sidecar.settings import SidecarSettings
 from extensions.sidecar.tokens import TokenVerifier
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.oidc import jwks_uri
+from idpack.page_headers import protect_pages
 from idpack.store import open_store
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: SidecarSettings) -> Flask:
-    app = Flask("idpack.sidecar", template_folder=str(TEMPLATES))
+    app = Flask("idpack.sidecar", template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    protect_pages(app)  # the short-link pages and /docs
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     keycloak = KeycloakAdminClient.for_service_account(

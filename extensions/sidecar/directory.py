@@ -3,6 +3,7 @@ terms, through the thin client and the sidecar's own service account."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,6 +15,11 @@ from idpack.keycloak.realm_admin import RealmAdmin
 
 Json = dict[str, Any]
 LOOKUP_THREADS = 16
+KEYCLOAK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                         re.IGNORECASE)
+# UCloud roles that make an account privileged: only an ADMIN may create one or reset
+# its password.
+PRIVILEGED = frozenset({Role.ADMIN, Role.SERVICE, Role.PROVIDER, Role.THIRD_PARTY_APP})
 
 
 class Directory:
@@ -33,6 +39,17 @@ class Directory:
     def user(self, user_id: str) -> Json:
         return self.api.user(user_id)
 
+    def find(self, user: str) -> Json | None:
+        """A user as UCloud names one (the username) or by Keycloak's id; None when there
+        is none. The name never reaches a URL path: it is a search parameter."""
+        if KEYCLOAK_ID.match(user):
+            try:
+                return self.api.user(user)
+            except KeycloakRequestError as exc:
+                if exc.status != 404:
+                    raise
+        return self.find_by_username(user)
+
     def find_by_username(self, username: str) -> Json | None:
         if not username.strip():
             return None
@@ -44,6 +61,11 @@ class Directory:
             raise
         return next((u for u in found if u["username"] == username.lower()), None)
 
+    def find_by_verified_email(self, email: str) -> list[Json]:
+        """The users who proved they own this address (an address typed into a profile
+        and never confirmed belongs to nobody yet)."""
+        return [u for u in self.find_by_email(email) if u.get("emailVerified") is True]
+
     def find_by_email(self, email: str) -> list[Json]:
         if not email.strip():
             return []
@@ -54,6 +76,9 @@ class Directory:
                 return []
             raise
         return [u for u in found if str(u.get("email", "")).lower() == email.lower()]
+
+    def has_password(self, user_id: str) -> bool:
+        return any(c.get("type") == "password" for c in self.api.credentials(user_id))
 
     def role_of(self, user_id: str) -> Role:
         return ucloud_role(r["name"] for r in self.api.effective_realm_roles_of_user(user_id))

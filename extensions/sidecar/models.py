@@ -4,6 +4,7 @@ checks the sidecar makes on input. Unknown fields are refused, as are wrong type
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
@@ -11,11 +12,22 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 from extensions.sidecar.access import Role
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Characters that change how text reads without being seen: direction overrides and
+# isolates, and the marks around them. Refused in every text field.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+SERVICE_ACCOUNT_PREFIX = "service-account-"  # Keycloak's names for clients' own users
+# Lengths, as Keycloak's user profile bounds them (an email address: RFC 5321).
+NAME_MAX, EMAIL_MAX, PASSWORD_MAX, ID_MAX = 255, 254, 1024, 255
 
 
 def _single_line(value: str | None) -> str | None:
-    if value is not None and ("\n" in value or "\r" in value):
-        raise ValueError("must be a single line")
+    if value is None:
+        return None
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must be a single line without control characters")
+    if any(c in BIDI_CONTROLS for c in value):
+        raise ValueError("must not hold characters that change the text's direction")
     return value
 
 
@@ -26,14 +38,25 @@ def _email(value: str | None) -> str | None:
 
 
 def _username(value: str) -> str:
+    """What a UCloud username may be: visible characters only (no control, format or
+    separator characters such as U+200B or U+202E), outside Keycloak's namespace for
+    service-account users."""
     if not value.strip():
         raise ValueError("must not be blank")
-    _single_line(value)
+    if any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value):
+        raise ValueError("must not hold control, invisible or direction-changing characters")
+    if value.lower().startswith(SERVICE_ACCOUNT_PREFIX):
+        raise ValueError(f"must not start with {SERVICE_ACCOUNT_PREFIX} (the names of "
+                         "clients' service accounts)")
     return value
 
 
-SingleLine = Annotated[str, AfterValidator(_single_line)]
-Email = Annotated[str, AfterValidator(_email)]
+SingleLine = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_single_line)]
+Email = Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_email)]
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
+Username = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_username)]
+# A user, as UCloud names one (the username) or as Keycloak does (its id).
+UserRef = Annotated[str, Field(min_length=1, max_length=ID_MAX), AfterValidator(_single_line)]
 
 
 class Model(BaseModel):
@@ -41,8 +64,8 @@ class Model(BaseModel):
 
 
 class CreateSingleUserRequest(Model):
-    username: Annotated[str, Field(max_length=250), AfterValidator(_username)]
-    password: str | None = None
+    username: Username
+    password: Password | None = None
     email: Email | None = None
     role: Role | None = None
     firstnames: SingleLine | None = None
@@ -87,17 +110,17 @@ class OptionalUserInformation(Model):
 
 
 class ChangePasswordRequest(Model):
-    currentPassword: str
-    newPassword: str
+    currentPassword: Password
+    newPassword: Password
 
 
 class ChangePasswordWithResetRequest(Model):
-    userId: str
-    newPassword: str
+    userId: UserRef
+    newPassword: Password
 
 
 class LookupUsersRequest(Model):
-    users: list[str]
+    users: list[UserRef]
 
 
 class UserLookup(Model):
@@ -110,7 +133,7 @@ class LookupUsersResponse(Model):
 
 
 class LookupEmailRequest(Model):
-    userId: str
+    userId: UserRef
 
 
 class LookupEmailResponse(Model):
@@ -118,7 +141,7 @@ class LookupEmailResponse(Model):
 
 
 class LookupUserWithEmailRequest(Model):
-    email: str
+    email: Annotated[str, Field(max_length=EMAIL_MAX)]
 
 
 class LookupUserWithEmailResponse(Model):

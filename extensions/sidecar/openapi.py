@@ -85,32 +85,3 @@ def _plain(summary: str, name: str, failure: int | None = None) -> dict[str, Any
     if failure:
         responses[str(failure)] = {"description": "Not ready"}
     return {"operationId": name, "summary": summary, "responses": responses}
-
-
-DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>idpack sidecar API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-code{background:#f4f4f4;padding:0 .2rem}
-td,th{text-align:left;padding:.2rem .6rem}
-</style></head><body><h1>idpack sidecar API</h1>
-<p>UCloud's user RPCs on top of Keycloak. The machine-readable description is
-<a href="/openapi.json">/openapi.json</a>.</p>
-<table><thead><tr><th>RPC</th><th>Method and path</th><th>Who may call</th><th>What</th></tr>
-</thead><tbody id="rpcs"></tbody></table>
-<script>
-fetch('/openapi.json').then(r => r.json()).then(doc => {
-  const rows = [];
-  for (const [path, ops] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(ops)) {
-      const tr = document.createElement('tr');
-      for (const text of [op.operationId, method.toUpperCase() + ' ' + path,
-                          (op.description || '').replace('Who may call: ', ''), op.summary]) {
-        const td = document.createElement('td'); td.textContent = text; tr.appendChild(td);
-      }
-      rows.push(tr);
-    }
-  }
-  document.getElementById('rpcs').append(...rows);
-});
-</script></body></html>
-"""

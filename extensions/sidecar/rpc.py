@@ -5,6 +5,7 @@ generated from, so the document cannot drift from the routes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from extensions.sidecar.errors import RpcError
 
 M = TypeVar("M", bound=BaseModel)
 RPCS: list[RpcSpec] = []
+MAX_DEPTH = 16  # UCloud's requests nest 3 deep; more is an attack on the parser
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,46 @@ def rpc(blueprint: Blueprint, name: str, method: str, path: str, *,
 def parse(model: type[M]) -> M:
     """The request body as `model`, or 400 naming the first bad field."""
     raw = request.get_data(cache=True)
+    if _nesting(raw) > MAX_DEPTH:
+        raise RpcError(400, f"Request body nests deeper than {MAX_DEPTH} levels",
+                       "BAD_REQUEST")
     try:
         document = json.loads(raw or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RpcError(400, "Request body is not valid JSON", "BAD_REQUEST") from None
+    if _has_lone_surrogate(document):
+        raise RpcError(400, "Request body is not valid Unicode: a \\u escape names half "
+                            "of a surrogate pair", "BAD_REQUEST")
     try:
         return model.model_validate(document)
     except ValidationError as exc:
         raise RpcError(400, describe(exc), "BAD_REQUEST") from None
+
+
+JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep the JSON text's arrays and objects nest, counted before parsing it (the
+    parser itself recurses, and fails at about a thousand levels)."""
+    depth = deepest = 0
+    for bracket in JSON_BRACKET.findall(JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON may escape half a surrogate pair ("\\ud800"), which no UTF-8 text holds and
+    nothing downstream can encode."""
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    return False
 
 
 def describe(exc: ValidationError) -> str:

@@ -1,7 +1,8 @@
 """Who is calling: a Bearer JWT issued by the realm, checked against the realm's JWKS.
 
 Signature (asymmetric algorithms only: never `none`, never HMAC, whose key would be a
-shared secret), issuer, audience, expiry with a small leeway. The key set is cached and
+shared secret), issuer, audience, expiry with a small leeway, and that it is an access
+token (`typ` Bearer), not an ID token. The key set is cached and
 fetched again once when a token names a key id it does not hold (Keycloak rotated its
 keys), at most every few seconds, so garbage key ids cannot make us hammer Keycloak.
 
@@ -50,9 +51,12 @@ class VerifiedToken:
 
     @property
     def is_service_account(self) -> bool:
-        """Tokens of a client's own service account (client credentials grant)."""
-        return "client_id" in self.claims or str(
-            self.claims.get("preferred_username", "")).startswith("service-account-")
+        """A token of a client's own service account (client credentials grant): Keycloak
+        puts the client's id in `client_id` (a session note that only that grant sets)
+        and `azp`. Never decided from the username, which a person may choose."""
+        client_id = self.claims.get("client_id")
+        return isinstance(client_id, str) and bool(client_id) and \
+            client_id == self.claims.get("azp")
 
     @property
     def email_verified(self) -> bool:
@@ -83,6 +87,9 @@ class TokenVerifier:
                 aud={"essential": True, "value": self.audience},
                 exp={"essential": True},
                 sub={"essential": True},
+                # Access tokens only: an ID token (typ "ID") or a refresh token that
+                # happens to name this audience is not a credential for an API.
+                typ={"essential": True, "value": "Bearer"},
             ).validate(decoded.claims)
         except (JoseError, ValueError) as exc:
             raise InvalidToken(f"{type(exc).__name__}: {exc}") from None

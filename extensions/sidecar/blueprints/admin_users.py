@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from extensions.sidecar.access import Role
+from extensions.sidecar.access import Role, caller
 from extensions.sidecar.context import directory
+from extensions.sidecar.directory import PRIVILEGED
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
     CreatedUser,
@@ -39,6 +40,9 @@ def create_new_user() -> Response:
         if item.role is not None and item.role not in CREATABLE_ROLES:
             raise RpcError(400, f"[{index}].role: must be one of USER, ADMIN, SERVICE",
                            "BAD_REQUEST")
+        if item.role in PRIVILEGED and caller().role != Role.ADMIN:
+            raise RpcError(403, f"[{index}].role: only an ADMIN may create {item.role} users",
+                           "FORBIDDEN")
         if item.username.lower() in seen:
             raise RpcError(400, f"[{index}].username: appears twice in the request",
                            "BAD_REQUEST")

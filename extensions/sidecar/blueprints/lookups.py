@@ -17,7 +17,6 @@ from extensions.sidecar.models import (
     UserLookup,
 )
 from extensions.sidecar.rpc import json_response, parse, rpc
-from idpack.keycloak.admin import KeycloakRequestError
 
 blueprint = Blueprint("lookups", __name__)
 MAX_LOOKUP = 500
@@ -41,15 +40,10 @@ def lookup_users() -> Response:
      roles=(Role.ADMIN, Role.SERVICE), request_model=LookupEmailRequest,
      response_model=LookupEmailResponse)
 def lookup_email() -> Response:
-    """The email address of a user, by user id."""
+    """The verified email address of a user, by username (or Keycloak id)."""
     body = parse(LookupEmailRequest)
-    try:
-        user = directory().user(body.userId)
-    except KeycloakRequestError as exc:
-        if exc.status != 404:
-            raise
-        user = {}
-    if not user.get("email"):
+    user = directory().find(body.userId) or {}
+    if not user.get("email") or user.get("emailVerified") is not True:
         raise RpcError(404, "Email address not found", "NOT_FOUND")
     return json_response(LookupEmailResponse(email=user["email"]))
 
@@ -58,9 +52,9 @@ def lookup_email() -> Response:
      roles=(Role.SERVICE,), request_model=LookupUserWithEmailRequest,
      response_model=LookupUserWithEmailResponse)
 def lookup_user_with_email() -> Response:
-    """The one user with this email address."""
+    """The one user who verified this email address."""
     body = parse(LookupUserWithEmailRequest)
-    users = directory().find_by_email(body.email)
+    users = directory().find_by_verified_email(body.email)
     if len(users) != 1:
         raise RpcError(404, "User not found", "NOT_FOUND")
     user = users[0]

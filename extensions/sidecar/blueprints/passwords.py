@@ -9,6 +9,7 @@ from flask import Blueprint, Response
 
 from extensions.sidecar.access import Role, caller
 from extensions.sidecar.context import directory, settings
+from extensions.sidecar.directory import PRIVILEGED
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import ChangePasswordRequest, ChangePasswordWithResetRequest
 from extensions.sidecar.rpc import parse, rpc
@@ -28,9 +29,9 @@ def change_password() -> Response:
     """Change the calling user's password, given the current one."""
     body = parse(ChangePasswordRequest)
     user_id = caller().user_id
-    api = directory().api
-    user = api.user(user_id)
-    if not any(c.get("type") == "password" for c in api.credentials(user_id)):
+    people = directory()
+    user = people.api.user(user_id)
+    if not people.has_password(user_id):
         raise RpcError(400, "Cannot change password for this user", "BAD_REQUEST")
     check_current_password(user["username"], body.currentPassword)
     set_password(user_id, body.newPassword)
@@ -40,15 +41,26 @@ def change_password() -> Response:
 @rpc(blueprint, "changePasswordWithReset", "POST", "/auth/users/password/reset",
      roles=(Role.SERVICE,), request_model=ChangePasswordWithResetRequest)
 def change_password_with_reset() -> Response:
-    """Set a user's password without the current one (the password-reset service)."""
+    """Set a USER's password without the current one (the password-reset service). A
+    privileged account's password is never reset by a service: a leaked service secret
+    must not hand over an ADMIN account. Its owner uses "Forgot password?" on the
+    sign-in page, or a Keycloak administrator resets it."""
     body = parse(ChangePasswordWithResetRequest)
-    try:
-        directory().api.user(body.userId)
-    except KeycloakRequestError as exc:
-        if exc.status == 404:
-            raise RpcError(404, "User not found", "NOT_FOUND") from None
-        raise
-    set_password(body.userId, body.newPassword)
+    people = directory()
+    user = people.find(body.userId)
+    if user is None:
+        raise RpcError(404, "User not found", "NOT_FOUND")
+    if not people.has_password(user["id"]):
+        # Users of WAYF or a social provider have no password to reset; giving them one
+        # would open a way in around their provider.
+        raise RpcError(400, "This user has no password to reset: they sign in through an "
+                            "identity provider, or have not set one yet", "BAD_REQUEST")
+    if people.role_of(user["id"]) in PRIVILEGED:
+        raise RpcError(403, "The password of a privileged user (ADMIN, SERVICE, ...) is not "
+                            "reset through this RPC: its owner uses \"Forgot password?\" at "
+                            "sign-in", "FORBIDDEN")
+    set_password(user["id"], body.newPassword)
+    log.info("password of %s reset by %s", user["username"], caller().token.subject)
     return Response(status=204)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, render_template
 
 from extensions.sidecar.context import directory
 from extensions.sidecar.errors import error_response
-from extensions.sidecar.openapi import DOCS_PAGE, openapi_document
+from extensions.sidecar.openapi import openapi_document
 from idpack import __version__
 
 blueprint = Blueprint("service", __name__)
@@ -32,6 +32,6 @@ def openapi() -> Response:
 
 @blueprint.get("/docs")
 def docs() -> Response:
-    return Response(DOCS_PAGE, mimetype="text/html")
+    return Response(render_template("docs.html"), mimetype="text/html")
 
 

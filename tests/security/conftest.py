@@ -1,0 +1,56 @@
+"""The security regression tests: one module per hole found and closed, each test
+failing on the code before its fix. They run against the real parts: a MikroCloud
+realm of this package's own, the sidecar app, the portal on real ports, the relay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from extensions.sidecar.app import create_app
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.target import KeycloakTarget
+from tests.support.portal import PortalStack, portal_stack
+from tests.support.realm import token_client
+from tests.support.sidecar import SidecarRealm, sidecar_realm_applied
+
+ID_TOKEN_CLIENT = "id-token-tests"
+# A client whose ID tokens look like access tokens for the sidecar, as careless mappers
+# would make them (the sidecar as audience, the realm roles): the sidecar must still
+# refuse them, as they are not access tokens.
+MORE_CLIENTS = token_client(ID_TOKEN_CLIENT, "SIDECAR_TESTS_SECRET").replace(
+    "access.token.claim: true", "access.token.claim: true, id.token.claim: true") + """
+      realm-roles: {type: oidc-usermodel-realm-role-mapper, config: {
+        claim.name: realm_access.roles, multivalued: true, jsonType.label: String,
+        access.token.claim: true, id.token.claim: true}}
+"""
+
+
+@pytest.fixture(scope="package")
+def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[SidecarRealm]:
+    with sidecar_realm_applied(keycloak, keycloak_admin, tmp_path_factory.mktemp("security"),
+                               more_clients=MORE_CLIENTS) as realm:
+        yield realm
+
+
+@pytest.fixture(scope="package")
+def app(sidecar_realm: SidecarRealm, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    store = tmp_path_factory.mktemp("store") / "store.sqlite"
+    return create_app(sidecar_realm.settings(store=str(store), index_users=False,
+                                             public_url="http://sidecar.test"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="package")
+def portal(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalStack]:
+    with portal_stack(keycloak, keycloak_admin, tmp_path_factory.mktemp("portal")) as running:
+        yield running
