@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -40,6 +42,18 @@ def token_client(name: str, secret_env: str, attributes: str | None = None) -> s
     protocolMappers:
       audience: {{type: oidc-audience-mapper, config: {{
         included.client.audience: idpack-sidecar, access.token.claim: true}}}}"""
+
+
+@contextmanager
+def applied(admin: KeycloakAdminClient, realm: str, *overlays: Path) -> Iterator[str]:
+    """The MikroCloud file applied to a realm of this name (made afresh), deleted after."""
+    if realm in admin.realm_names():
+        admin.delete_realm(realm)
+    apply(admin, load(realm, *overlays))
+    try:
+        yield realm
+    finally:
+        admin.delete_realm(realm)
 
 
 def load(realm: str, *overlays: Path, env: dict[str, str] | None = None) -> LoadedConfig:

@@ -11,7 +11,7 @@ import pytest
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from provisioning.source import ConfigError
-from tests.support.realm import apply, load, plan
+from tests.support.realm import applied, apply, load, plan
 
 BROWSER = "mikrocloud browser"
 FORMS = "mikrocloud browser forms"
@@ -19,14 +19,8 @@ FORMS = "mikrocloud browser forms"
 
 @pytest.fixture(scope="module")
 def realm(keycloak_admin: KeycloakAdminClient) -> Iterator[str]:
-    name = "t-flows"
-    if name in keycloak_admin.realm_names():
-        keycloak_admin.delete_realm(name)
-    apply(keycloak_admin, load(name))
-    try:
+    with applied(keycloak_admin, "t-flows") as name:
         yield name
-    finally:
-        keycloak_admin.delete_realm(name)
 
 
 def steps(admin: KeycloakAdminClient, realm: str, alias: str) -> list[tuple[int, str, str]]:

@@ -10,21 +10,15 @@ import pytest
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token, unverified_claims
 from idpack.keycloak.target import KeycloakTarget
-from tests.support.realm import SECRETS, apply, load, plan
+from tests.support.realm import SECRETS, applied, apply, load, plan
 
 
 @pytest.fixture(scope="module")
 def mikrocloud(keycloak_admin: KeycloakAdminClient) -> Iterator[str]:
     """The MikroCloud file applied to a realm of this module's own. Each test leaves it
     matching the file again."""
-    name = "t-mikrocloud-apply"
-    if name in keycloak_admin.realm_names():
-        keycloak_admin.delete_realm(name)
-    apply(keycloak_admin, load(name))
-    try:
+    with applied(keycloak_admin, "t-mikrocloud-apply") as name:
         yield name
-    finally:
-        keycloak_admin.delete_realm(name)
 
 
 def test_apply_then_plan_is_empty(keycloak_admin: KeycloakAdminClient, mikrocloud: str) -> None:
