@@ -212,7 +212,8 @@ def dkim() -> None:
 
     \b
       idpack dkim keygen --selector mc2026     # writes .idpack/dkim/mc2026-*.{pem,key}
-      idpack dkim dns --selector mc2026        # the TXT records to publish
+      idpack dkim dns                          # the TXT records to publish
+                                               # (the relay's selector, or --selector)
     Keys live in IDPACK_DKIM_KEYS_DIR (default .idpack/dkim), mode 0600.
     """
 
@@ -237,14 +238,21 @@ def keygen(selector: str, overwrite: bool) -> None:
 
 
 @dkim.command()
-@click.option("--selector", required=True, help="Selector name given to keygen.")
-@click.option("--domain", default="mikrocloud.com", show_default=True,
-              help="The signing domain (d=).")
-def dns(selector: str, domain: str) -> None:
-    """Print the DNS TXT records that publish SELECTOR's public keys (zone-file lines)."""
-    from mail.dkim_keys import load
+@click.option("--selector", help="Selector name given to keygen (default: the relay's, "
+                                 "IDPACK_DKIM_SELECTOR, or else the only one with keys).")
+@click.option("--domain", help="The signing domain, d= (default: the relay's first of "
+                               "IDPACK_RELAY_DOMAINS, mikrocloud.com).")
+def dns(selector: str | None, domain: str | None) -> None:
+    """Print the DNS TXT records that publish the relay's public keys (zone-file lines),
+    ready to paste into the signing domain's zone."""
+    from mail.dkim_keys import chosen_selector, load
+    from mail.settings import RelaySettings
 
-    for name, value in load(_keys_dir(), selector).txt_records(domain).items():
+    settings = RelaySettings.from_env(os.environ)
+    selector = selector or chosen_selector(settings.dkim_keys_dir, settings.dkim_selector)
+    domain = domain or sorted(settings.domains)[0]
+    click.echo(f"; DKIM keys of selector {selector} for {domain} (RSA-2048 and Ed25519)")
+    for name, value in load(settings.dkim_keys_dir, selector).txt_records(domain).items():
         chunks = " ".join(f'"{value[i:i + 255]}"' for i in range(0, len(value), 255))
         click.echo(f"{name}. IN TXT ( {chunks} )")
 

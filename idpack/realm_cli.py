@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,9 +17,11 @@ from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 from idpack.progress import say
 from idpack.settings import StackSettings
+from idpack.stack import StackFiles, local_secrets, realm_files
 from provisioning.config import LoadedConfig, load_config
 from provisioning.engine import apply_plan, plan_realm
 from provisioning.plan import Plan
+from provisioning.source import ConfigError
 
 DEFAULT_FILE = Path("realm-config/mikrocloud.yaml")
 EXIT_IN_SYNC, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -49,8 +53,56 @@ def _paths(files: tuple[Path, ...], environment: str | None) -> list[Path]:
 
 def _load(files: tuple[Path, ...], environment: str | None, realm: str | None) -> tuple[
         LoadedConfig, list[Path]]:
-    paths = _paths(files, environment)
-    return load_config(paths, os.environ, realm=realm), paths
+    """The files with the secrets and defaults of where they go: against the local stack
+    (KEYCLOAK_URL unset, `make run` running), what `make run` applied (its realm, realm
+    file and overlays, and the client secrets it generated into .idpack/secrets/)."""
+    env: dict[str, str] = dict(os.environ)
+    local = _local_stack()
+    if local is None:
+        paths = _paths(files, environment)
+        return _with_hint(lambda: load_config(paths, env, realm=realm)), paths
+    stack, document = local
+    paths = _paths(files, environment) if files or environment else realm_files(stack)
+    generated = local_secrets(StackFiles(stack.state_dir), env)
+    # The plain values the realm file reads, as `make run` gave them (see idpack.stack).
+    where = {"IDPACK_PORTAL_URL": document.get("portal_url"),
+             "IDPACK_SMTP_HOST": document.get("smtp_host"),
+             "IDPACK_SMTP_PORT": document.get("smtp_port")}
+    generated |= {name: str(value) for name, value in where.items()
+                  if value is not None and not env.get(name)}
+    realm = realm or str(document.get("realm") or "") or None
+    say(f"Against the local stack ({stack.state_dir / 'stack.json'}): "
+        + " + ".join(map(str, paths))
+        + (f"; client secrets {', '.join(sorted(set(generated) - set(where)))} from "
+           f"{stack.state_dir / 'secrets'}/" if set(generated) - set(where) else "") + ".")
+    return _with_hint(lambda: load_config(paths, {**generated, **env}, realm=realm)), paths
+
+
+def _local_stack() -> tuple[StackSettings, dict[str, object]] | None:
+    """`make run`'s settings and stack.json, when it is the target."""
+    if os.environ.get("KEYCLOAK_URL"):
+        return None
+    stack = StackSettings.from_env(os.environ)
+    try:
+        document = json.loads((stack.state_dir / "stack.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return (stack, document) if isinstance(document, dict) else None
+
+
+def _with_hint(load: Callable[[], LoadedConfig]) -> LoadedConfig:
+    """A missing secret's error says which variables to export, and where the local
+    stack keeps its own."""
+    try:
+        return load()
+    except ConfigError as exc:
+        if not any("is not set" in problem for problem in exc.problems):
+            raise
+        secrets_dir = StackSettings.from_env(os.environ).state_dir / "secrets"
+        raise ConfigError([*exc.problems, (
+            "Export the variables named above, with the secrets of the realm's clients and "
+            "identity providers. For the local stack of `make run`, unset KEYCLOAK_URL: "
+            f"idpack then reads the secrets it generated from {secrets_dir}/.")]) from None
 
 
 def _realm_api(realm: str) -> RealmAdmin:

@@ -81,6 +81,27 @@ def admin_password(files: StackFiles) -> str:
     return generated_secret(files.admin_password)
 
 
+def local_secrets(files: StackFiles, env: Mapping[str, str]) -> dict[str, str]:
+    """The client secrets `idpack up` generated, for those the environment leaves unset
+    (none are made here)."""
+    found = {}
+    for name in GENERATED_SECRETS:
+        path = files.secrets_dir / name.lower()
+        if not env.get(name) and path.is_file():
+            found[name] = path.read_text(encoding="utf-8").strip()
+    return found
+
+
+def realm_files(stack: StackSettings) -> list[Path]:
+    """The realm file and the overlays `idpack up` merges over it (IDPACK_REALM_ENV:
+    names in environments/ beside the file, or YAML paths)."""
+    paths = [stack.realm_file]
+    for overlay in stack.realm_overlays:
+        named = stack.realm_file.parent / "environments" / f"{overlay}.yaml"
+        paths.append(Path(overlay) if overlay.endswith((".yaml", ".yml")) else named)
+    return paths
+
+
 def realm_environment(files: StackFiles, env: Mapping[str, str]) -> dict[str, str]:
     """The environment the realm file is read with: the caller's, plus a generated
     secret for each client secret the caller does not set."""
@@ -300,11 +321,7 @@ def _provision_realm(stack: StackSettings, admin: KeycloakAdminClient, files: St
     if not stack.realm_file.is_file():
         say(f"No realm file at {stack.realm_file}: Keycloak runs without a realm of ours.")
         return None
-    paths = [stack.realm_file]
-    for overlay in stack.realm_overlays:
-        # a name of realm-config/environments/, or the path of a YAML file
-        named = stack.realm_file.parent / "environments" / f"{overlay}.yaml"
-        paths.append(Path(overlay) if overlay.endswith((".yaml", ".yml")) else named)
+    paths = realm_files(stack)
     config = load_config(paths, realm_environment(files, env), realm=stack.realm).config
     api = admin.realm(config.realm)
     plan = plan_realm(api, config, base_dir=stack.realm_file.parent)

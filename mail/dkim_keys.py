@@ -61,6 +61,29 @@ def key_paths(directory: Path, selector: str) -> tuple[Path, Path]:
     return directory / f"{selector}-rsa.pem", directory / f"{selector}-ed25519.key"
 
 
+def selectors(directory: Path) -> list[str]:
+    """The selectors with keys in the folder (both keys present)."""
+    if not directory.is_dir():
+        return []
+    found = (p.name.removesuffix("-rsa.pem") for p in directory.glob("*-rsa.pem"))
+    return sorted(s for s in found if key_paths(directory, s)[1].exists())
+
+
+def chosen_selector(directory: Path, configured: str) -> str:
+    """The selector the relay is configured with when its keys are there, else the only
+    one in the folder; an IdpackError that says what to do otherwise."""
+    present = selectors(directory)
+    if configured in present:
+        return configured
+    if len(present) == 1:
+        return present[0]
+    if not present:
+        raise IdpackError(f"No DKIM keys in {directory}: create them with "
+                          f"`idpack dkim keygen --selector {configured}`")
+    raise IdpackError(f"{directory} holds keys of several selectors ({', '.join(present)}) "
+                      f"and none is the configured {configured!r}: name one with --selector")
+
+
 def generate(directory: Path, selector: str, overwrite: bool = False) -> DkimKeys:
     rsa_path, ed_path = key_paths(directory, selector)
     existing = [p for p in (rsa_path, ed_path) if p.exists()]

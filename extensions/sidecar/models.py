@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from extensions.sidecar.access import Role
+from idpack.places import is_country, is_time_zone
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters that change how text reads without being seen: direction overrides and
@@ -34,6 +35,18 @@ def _single_line(value: str | None) -> str | None:
 def _email(value: str | None) -> str | None:
     if value is not None and not EMAIL.match(value):
         raise ValueError("is not an email address")
+    return value
+
+
+def _country(value: str | None) -> str | None:
+    if value and not is_country(value):
+        raise ValueError("is not an ISO 3166-1 alpha-2 country code, such as DK")
+    return value
+
+
+def _time_zone(value: str | None) -> str | None:
+    if value and not is_time_zone(value):
+        raise ValueError("is not an IANA time zone name, such as Europe/Copenhagen")
     return value
 
 
@@ -100,6 +113,9 @@ class UpdateUserInfoRequest(Model):
     email: Email | None = None
     firstNames: SingleLine | None = None
     lastName: SingleLine | None = None
+    # idpack's additions: the user's own country and time zone ("" clears one).
+    country: Annotated[str, Field(max_length=2), AfterValidator(_country)] | None = None
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(_time_zone)] | None = None
 
 
 class OptionalUserInformation(Model):

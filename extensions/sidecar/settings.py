@@ -46,6 +46,9 @@ class SidecarSettings:
     workers: int = 2
     leeway_seconds: int = 30
     max_body_bytes: int = 256 * 1024
+    # Links Keycloak mails for createNewUser's users (set a password, verify, TOTP) live
+    # as long as the realm's verification links (actionTokenGeneratedByUserLifespan).
+    action_link_lifespan: int = 24 * 3600
     keycloak_timeout: float = 5.0
 
     @classmethod

@@ -307,6 +307,13 @@ class RealmAdmin:
         self._send("PUT", f"/users/{_q(user_id)}/send-verify-email",
                    params={"lifespan": str(lifespan)})
 
+    def send_required_actions_email(self, user_id: str, actions: list[str],
+                                    lifespan: int = 86400) -> None:
+        """Keycloak mails the user one link that leads through `actions` (set a password,
+        verify the address, ...), valid `lifespan` seconds."""
+        self._send("PUT", f"/users/{_q(user_id)}/execute-actions-email", actions,
+                   params={"lifespan": str(lifespan)})
+
     def credentials(self, user_id: str) -> list[Json]:
         found: list[Json] = self._send("GET", f"/users/{_q(user_id)}/credentials")
         return found

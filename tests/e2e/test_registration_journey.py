@@ -45,8 +45,8 @@ def register(page: Page, stack: Stack, name: str, shots: Screenshots | None = No
     return email
 
 
-def test_register_verify_by_short_link_and_land_in_the_portal(browser: Browser,
-                                                              stack: Stack) -> None:
+def test_register_verify_by_short_link_and_land_in_the_portal(
+        browser: Browser, stack: Stack, keycloak_admin: KeycloakAdminClient) -> None:
     shots = Screenshots("registration-journey")
     context = browser.new_context(extra_http_headers={"X-Forwarded-For": DENMARK})
     page = context.new_page()
@@ -101,6 +101,28 @@ def test_register_verify_by_short_link_and_land_in_the_portal(browser: Browser,
     expect(page.get_by_text("DK", exact=True)).to_be_visible()
     shots.take(page, "portal profile")
     print(f"registration journey in the browser: {time.monotonic() - started:.1f} s")
+
+    # The guess was wrong: the user says where they are on the profile page, and it
+    # stays so (the geo worker fills only what is empty, and has settled this event).
+    page.get_by_role("link", name="Edit profile").click()
+    page.select_option("#country", "SE")
+    page.select_option("#timezone", "Europe/Stockholm")
+    shots.take(page, "profile page")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    shots.take(page, "profile page on a phone")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+    time.sleep(2)  # a few of the geo worker's polls
+    page.reload()
+    expect(page.locator("#country")).to_have_value("SE")
+    expect(page.locator("#timezone")).to_have_value("Europe/Stockholm")
+    page.goto(stack.portal_url)
+    expect(page.get_by_text("SE", exact=True)).to_be_visible()
+    expect(page.get_by_text("Europe/Stockholm")).to_be_visible()
+    [user] = keycloak_admin.realm(stack.realm).users_by_email(email)
+    assert user["attributes"]["country"] == ["SE"]
+    assert user["attributes"]["timezone"] == ["Europe/Stockholm"]
     context.close()
 
 

@@ -108,6 +108,23 @@ def test_up_serves_keycloak_writes_stack_json_and_stops_on_ctrl_c(tmp_path: Path
         assert f"Register here:   {stack['portal_url']}/register" in banner
         assert password not in banner
         assert processes_mentioning(str(state))
+
+        # What a new user types next, in another shell: the local stack is the target,
+        # with its realm files and generated secrets; the DKIM records need no selector.
+        shell = {k: v for k, v in os.environ.items()
+                 if k not in {"KEYCLOAK_URL", "KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD"}
+                 and not k.endswith("_CLIENT_SECRET")} | {"IDPACK_HOME": str(state)}
+        plan = subprocess.run([sys.executable, "-m", "idpack", "realm", "plan"], env=shell,
+                              cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert "matches the configuration: no changes" in plan.stdout
+        assert "Against the local stack" in plan.stderr
+        assert "EXAMPLE_SERVICE_CLIENT_SECRET" in plan.stderr
+        records = subprocess.run([sys.executable, "-m", "idpack", "dkim", "dns"], env=shell,
+                                 cwd=REPO, capture_output=True, text=True, timeout=60,
+                                 check=False)
+        assert records.returncode == 0, records.stderr
+        assert "idpack-rsa._domainkey.mikrocloud.com. IN TXT" in records.stdout
     finally:
         code = interrupt(process)
 

@@ -109,13 +109,18 @@ class SidecarRealm:
 
 @contextmanager
 def sidecar_realm_applied(keycloak: KeycloakTarget, admin: KeycloakAdminClient,
-                          folder: Path, more_clients: str = "") -> Iterator[SidecarRealm]:
+                          folder: Path, more_clients: str = "",
+                          smtp_port: int | None = None) -> Iterator[SidecarRealm]:
     """The MikroCloud realm with the tests' token clients (and `more_clients`, YAML
-    under `clients:`), in a realm of its own, removed afterwards."""
+    under `clients:`), in a realm of its own, removed afterwards; Keycloak's own mail
+    goes to `smtp_port` on loopback."""
     name = f"t-sidecar-{secrets.token_hex(3)}"
     overlay = folder / "tests.yaml"
     overlay.write_text(OVERLAY + more_clients)
-    apply(admin, load(name, overlay, env={**SECRETS, "SIDECAR_TESTS_SECRET": TEST_CLIENT_SECRET}))
+    env = {**SECRETS, "SIDECAR_TESTS_SECRET": TEST_CLIENT_SECRET}
+    if smtp_port is not None:
+        env["IDPACK_SMTP_PORT"] = str(smtp_port)
+    apply(admin, load(name, overlay, env=env))
     try:
         yield SidecarRealm(name, keycloak, admin.realm(name))
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from extensions.sidecar.access import Role, caller
-from extensions.sidecar.context import directory
+from extensions.sidecar.context import directory, settings
 from extensions.sidecar.directory import PRIVILEGED
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
@@ -25,6 +25,8 @@ log = logging.getLogger("idpack.sidecar.users")
 CREATABLE_ROLES = (Role.USER, Role.ADMIN, Role.SERVICE)
 # PASSWORD users set up 2FA at first login (UCloud), and verify their email (MikroCloud).
 REQUIRED_ACTIONS = ["CONFIGURE_TOTP", "VERIFY_EMAIL"]
+# A user made without a password is mailed a link that leads through all of it.
+FIRST_SIGN_IN = ["UPDATE_PASSWORD", "VERIFY_EMAIL", "CONFIGURE_TOTP"]
 
 
 @rpc(blueprint, "createNewUser", "POST", "/auth/users/register",
@@ -43,6 +45,11 @@ def create_new_user() -> Response:
         if item.role in PRIVILEGED and caller().role != Role.ADMIN:
             raise RpcError(403, f"[{index}].role: only an ADMIN may create {item.role} users",
                            "FORBIDDEN")
+        if not item.email:
+            # Without an address a PASSWORD user can never verify one, and is refused
+            # everywhere that needs a verified address: a dead account.
+            raise RpcError(400, f"[{index}].email: is required: a PASSWORD user verifies "
+                                "the address and gets the sign-in mails there", "BAD_REQUEST")
         if item.username.lower() in seen:
             raise RpcError(400, f"[{index}].username: appears twice in the request",
                            "BAD_REQUEST")
@@ -62,6 +69,10 @@ def create_new_user() -> Response:
             people.api.delete_user(user.userId)
         raise
     log.info("created %d user(s): %s", len(created), ", ".join(u.username for u in created))
+    for item, user in zip(items, created, strict=True):
+        if item.password is None:
+            log.info("mailed %s a link to set a password, verify the address and set up "
+                     "TOTP", user.username)
     return json_response(CreateNewUserResponse(created))
 
 
@@ -70,10 +81,11 @@ def _create(item: CreateSingleUserRequest, index: int) -> str:
     attributes: dict[str, Any] = {}
     if item.orgId:
         attributes["orgId"] = [item.orgId]
+    actions = REQUIRED_ACTIONS if item.password is not None else FIRST_SIGN_IN
     representation: dict[str, Any] = {
         "username": item.username, "enabled": True, "email": item.email,
         "emailVerified": False, "firstName": item.firstnames, "lastName": item.lastname,
-        "requiredActions": REQUIRED_ACTIONS, "attributes": attributes,
+        "requiredActions": actions, "attributes": attributes,
     }
     try:
         user_id = people.api.create_user({k: v for k, v in representation.items()
@@ -90,9 +102,17 @@ def _create(item: CreateSingleUserRequest, index: int) -> str:
         role = item.role or Role.USER
         if role != Role.USER:  # USER comes with the realm's default roles
             people.api.add_realm_role_mappings(user_id, [people.role_representation(role)])
+        if item.password is None:
+            # Without it the account opens only through "forgot password": mail the
+            # way in, valid as long as a verification link.
+            people.api.send_required_actions_email(user_id, FIRST_SIGN_IN,
+                                                   settings().action_link_lifespan)
     except KeycloakRequestError as exc:
         people.api.delete_user(user_id)
         if exc.status == 400:
             raise RpcError(400, f"[{index}].password: {exc.reason}", "BAD_REQUEST") from None
+        if exc.status == 500 and "execute-actions-email" in exc.path:
+            raise RpcError(503, f"[{index}]: the sign-in mail could not be sent; nothing "
+                                "was created, try again later", "MAIL_UNAVAILABLE") from None
         raise
     return user_id

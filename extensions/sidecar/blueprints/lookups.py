@@ -25,14 +25,16 @@ MAX_LOOKUP = 500
 @rpc(blueprint, "lookupUsers", "POST", "/auth/users/lookup", roles=(Role.ADMIN, Role.SERVICE),
      request_model=LookupUsersRequest, response_model=LookupUsersResponse)
 def lookup_users() -> Response:
-    """Look up users by username: each becomes a key of results, null when unknown."""
+    """Look up users by username: each becomes a key of results, null when unknown. The
+    subject is the username, as UCloud identifies users (Keycloak keeps them in lower
+    case)."""
     body = parse(LookupUsersRequest)
     if len(body.users) > MAX_LOOKUP:
         raise RpcError(400, f"At most {MAX_LOOKUP} users can be looked up at once",
                        "BAD_REQUEST")
     found = directory().lookup(body.users)
     return json_response(LookupUsersResponse(results={
-        name: (UserLookup(subject=hit[0], role=hit[1]) if (hit := found[name]) else None)
+        name: (UserLookup(subject=name.lower(), role=hit[1]) if (hit := found[name]) else None)
         for name in body.users}))
 
 
@@ -59,5 +61,5 @@ def lookup_user_with_email() -> Response:
         raise RpcError(404, "User not found", "NOT_FOUND")
     user = users[0]
     return json_response(LookupUserWithEmailResponse(
-        userId=user["id"], firstNames=user.get("firstName") or "",
+        userId=user["username"], firstNames=user.get("firstName") or "",
         lastName=user.get("lastName") or ""))

@@ -24,30 +24,42 @@ from idpack.keycloak.admin import KeycloakRequestError
 blueprint = Blueprint("profile", __name__)
 log = logging.getLogger("idpack.sidecar.profile")
 OPTIONAL_FIELDS = tuple(OptionalUserInformation.model_fields)
-UPDATE_LIMIT, UPDATE_WINDOW = 10, 2 * 3600  # updateUserInfo calls per client IP
+# Email changes (each mails a link to an address nobody proved yet) per user in two
+# hours. Per user, not per client address: the portal sends all its users' changes from
+# one address, and an account is what it costs to send them.
+EMAIL_CHANGE_LIMIT, EMAIL_CHANGE_WINDOW = 10, 2 * 3600
 
 
 @rpc(blueprint, "updateUserInfo", "POST", "/auth/users/updateUserInfo",
      roles=(Role.USER, Role.ADMIN), request_model=UpdateUserInfoRequest)
 def update_user_info() -> Response:
-    """Change the calling user's names at once; a new email once its owner confirms it."""
-    verdict = store().hit(f"updateUserInfo:{request.remote_addr}", UPDATE_WINDOW, UPDATE_LIMIT)
-    if not verdict.allowed:
-        minutes = max(1, round(verdict.retry_after / 60))
-        raise RpcError(429, f"Too many requests: try again in {minutes} minutes",
-                       "TOO_MANY_REQUESTS",
-                       headers={"Retry-After": str(max(1, round(verdict.retry_after)))})
+    """Change the calling user's names, country and time zone at once; a new email once
+    its owner confirms it."""
     body = parse(UpdateUserInfoRequest)
     api = directory().api
     user = api.user(caller().user_id)
+    new_email = body.email is not None and \
+        body.email.lower() != str(user.get("email", "")).lower()
+    if new_email:
+        _limit_email_changes(str(user["id"]))
     changed = {**user}
     if body.firstNames is not None:
         changed["firstName"] = body.firstNames
     if body.lastName is not None:
         changed["lastName"] = body.lastName
+    attributes = dict(user.get("attributes") or {})
+    for name in ("country", "timezone"):
+        value = getattr(body, name)
+        if value == "":
+            attributes.pop(name, None)
+        elif value is not None:
+            attributes[name] = [value]
+    if attributes != (user.get("attributes") or {}):
+        changed["attributes"] = attributes
     if changed != user:
         api.update_user(user["id"], changed)
-    if body.email is not None and body.email.lower() != str(user.get("email", "")).lower():
+    if new_email:
+        assert body.email is not None
         try:
             email_change.start(store(), settings(), user["id"], body.email)
         except email_change.MailUnavailable as exc:
@@ -56,6 +68,15 @@ def update_user_info() -> Response:
                            "MAIL_UNAVAILABLE") from None
         log.info("user %s asked to change email; link mailed", user["id"])
     return Response(status=204)
+
+
+def _limit_email_changes(user_id: str) -> None:
+    verdict = store().hit(f"email-change:{user_id}", EMAIL_CHANGE_WINDOW, EMAIL_CHANGE_LIMIT)
+    if not verdict.allowed:
+        minutes = max(1, round(verdict.retry_after / 60))
+        raise RpcError(429, f"Too many email changes: try again in {minutes} minutes",
+                       "TOO_MANY_REQUESTS",
+                       headers={"Retry-After": str(max(1, round(verdict.retry_after)))})
 
 
 @rpc(blueprint, "verifyUserInfo", "GET", "/auth/users/verifyUserInfo", roles=None,
@@ -85,7 +106,9 @@ def get_user_info() -> Response:
     return json_response(GetUserInfoResponse(
         email=user.get("email"), firstNames=user.get("firstName"),
         lastName=user.get("lastName"),
-        organization=first_attribute(user, "organizationFullName"),
+        # UCloud's organization: the orgId given at creation, or the home organization
+        # WAYF sent (realm-config maps schacHomeOrganization to orgId).
+        organization=first_attribute(user, "orgId"),
         country=first_attribute(user, "country"), timezone=first_attribute(user, "timezone")))
 
 

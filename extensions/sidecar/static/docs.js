@@ -1,15 +1,12 @@
-// /docs: one row per RPC of /openapi.json.
-fetch('/openapi.json').then(r => r.json()).then(doc => {
-  const rows = [];
-  for (const [path, ops] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(ops)) {
-      const tr = document.createElement('tr');
-      for (const text of [op.operationId, method.toUpperCase() + ' ' + path,
-                          (op.description || '').replace('Who may call: ', ''), op.summary]) {
-        const td = document.createElement('td'); td.textContent = text; tr.appendChild(td);
-      }
-      rows.push(tr);
-    }
-  }
-  document.getElementById('rpcs').append(...rows);
+// /docs: Swagger UI over /openapi.json (a file of its own, for the page's CSP).
+window.addEventListener("load", () => {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    tryItOutEnabled: true,
+    persistAuthorization: false,  // a pasted token lives as long as the page
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
+  });
 });

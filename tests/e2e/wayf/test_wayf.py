@@ -45,7 +45,7 @@ MAPPERS = {
     "mail": (MAIL, "email"),
     "gn": (GN, "firstName"),
     "sn": (SN, "lastName"),
-    "schacHomeOrganization": (SCHAC_HOME_ORGANIZATION, "organizationFullName"),
+    "schacHomeOrganization": (SCHAC_HOME_ORGANIZATION, "orgId"),
 }
 
 
@@ -166,7 +166,7 @@ def test_sign_in_through_wayf_creates_the_user_who_verifies_the_email(
     assert created["firstName"] == user.gn
     assert created["lastName"] == user.sn
     assert created["attributes"]["wayfTargetedId"] == [user.targeted_id]
-    assert created["attributes"]["organizationFullName"] == [user.schac_home_organization]
+    assert created["attributes"]["orgId"] == [user.schac_home_organization]
     assert "VERIFY_EMAIL" in (created.get("requiredActions") or [])
     links = KeycloakAdminClient.connect(keycloak).send(
         "GET", f"/admin/realms/{stack.realm}/users/{created['id']}/federated-identity")
@@ -209,7 +209,7 @@ def test_sign_in_through_wayf_creates_the_user_who_verifies_the_email(
     assert verified["firstName"] == user.gn
     assert verified["lastName"] == user.sn
     attributes = verified["attributes"]
-    assert attributes["organizationFullName"] == [user.schac_home_organization]
+    assert attributes["orgId"] == [user.schac_home_organization]
     assert attributes["wayfTargetedId"] == [user.targeted_id]
     assert attributes["country"] == ["DK"]
     assert attributes["timezone"] == ["Europe/Copenhagen"]

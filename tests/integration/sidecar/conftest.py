@@ -1,5 +1,5 @@
-"""The sidecar's tests: a MikroCloud realm of the package's own, a real SMTP peer, and
-the sidecar app pointed at both (tests/support/sidecar.py)."""
+"""The sidecar's tests: a MikroCloud realm of the package's own, a real SMTP peer that
+Keycloak and the sidecar mail, and the sidecar app (tests/support/sidecar.py)."""
 
 from __future__ import annotations
 
@@ -17,17 +17,19 @@ from tests.support.smtp_peer import Received, smtp_peer
 
 
 @pytest.fixture(scope="package")
-def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[SidecarRealm]:
-    with sidecar_realm_applied(keycloak, keycloak_admin,
-                               tmp_path_factory.mktemp("sidecar")) as realm:
-        yield realm
+def mail() -> Iterator[tuple[int, Received]]:
+    """The SMTP peer both Keycloak and the sidecar send to."""
+    with smtp_peer() as peer:
+        yield peer
 
 
 @pytest.fixture(scope="package")
-def mail() -> Iterator[tuple[int, Received]]:
-    with smtp_peer() as peer:
-        yield peer
+def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
+                  mail: tuple[int, Received],
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[SidecarRealm]:
+    with sidecar_realm_applied(keycloak, keycloak_admin, tmp_path_factory.mktemp("sidecar"),
+                               smtp_port=mail[0]) as realm:
+        yield realm
 
 
 @pytest.fixture(scope="package")

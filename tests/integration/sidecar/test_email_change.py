@@ -60,21 +60,63 @@ def test_unknown_and_expired_links_fail_back_to_the_portal(app: Flask,
         "http://portal.test/?success=false")
 
 
-def test_at_most_10_updates_per_ip_in_two_hours(client: FlaskClient,
-                                                sidecar_realm: SidecarRealm) -> None:
+def test_at_most_10_email_changes_per_user_in_two_hours(
+        client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
+    """Each email change mails a link: the limit keeps anyone from mailing strangers
+    through us. Names, country and time zone change without limit (the portal sends
+    every user's edits from its own address)."""
     name = f"tina-{secrets.token_hex(3)}"
     sidecar_realm.user(name)
     me = bearer(sidecar_realm.token(name))
     ip = {"REMOTE_ADDR": f"203.0.113.{secrets.randbelow(250) + 1}"}
 
-    answers = [client.post("/auth/users/updateUserInfo", headers=me,
-                           json={"firstNames": f"Tina{i}"}, environ_base=ip).status_code
+    answers = [client.post("/auth/users/updateUserInfo", headers=me, environ_base=ip,
+                           json={"email": f"{name}.{i}@example.org"}).status_code
                for i in range(11)]
-    other_ip = client.post("/auth/users/updateUserInfo", headers=me, json={"firstNames": "T"},
+    other_ip = client.post("/auth/users/updateUserInfo", headers=me,
+                           json={"email": f"{name}.x@example.org"},
                            environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    names = [client.post("/auth/users/updateUserInfo", headers=me, environ_base=ip,
+                         json={"firstNames": f"Tina{i}"}).status_code for i in range(12)]
 
     assert answers == [204] * 10 + [429]
-    assert other_ip.status_code == 204
-    refused = client.post("/auth/users/updateUserInfo", headers=me, json={}, environ_base=ip)
+    assert other_ip.status_code == 429  # the same user from elsewhere: 10 in all
+    assert names == [204] * 12
+    refused = client.post("/auth/users/updateUserInfo", headers=me, environ_base=ip,
+                          json={"email": f"{name}.y@example.org"})
     assert refused.json["errorCode"] == "TOO_MANY_REQUESTS"
     assert int(refused.headers["Retry-After"]) > 7000
+    # Another user from that address has ten of their own.
+    other = f"uma-{secrets.token_hex(3)}"
+    sidecar_realm.user(other)
+    from_there = client.post("/auth/users/updateUserInfo", environ_base=ip,
+                             headers=bearer(sidecar_realm.token(other)),
+                             json={"email": f"{other}.new@example.org"})
+    assert from_there.status_code == 204
+
+
+def test_country_and_time_zone_are_the_users_to_change(client: FlaskClient,
+                                                       sidecar_realm: SidecarRealm) -> None:
+    name = f"vera-{secrets.token_hex(3)}"
+    user_id = sidecar_realm.user(name, attributes={"country": ["DK"],
+                                                   "timezone": ["Europe/Copenhagen"]})
+    me = bearer(sidecar_realm.token(name))
+
+    wrong = [client.post("/auth/users/updateUserInfo", headers=me, json=body)
+             for body in ({"country": "XX"}, {"country": "dk"}, {"timezone": "Mars/Olympus"})]
+    changed = client.post("/auth/users/updateUserInfo", headers=me,
+                          json={"country": "NO", "timezone": "Europe/Oslo"})
+    after_change = dict(sidecar_realm.api.user(user_id)["attributes"])
+    cleared = client.post("/auth/users/updateUserInfo", headers=me, json={"timezone": ""})
+
+    assert [w.status_code for w in wrong] == [400, 400, 400]
+    assert wrong[2].json["why"] == ("timezone: is not an IANA time zone name, such as "
+                                    "Europe/Copenhagen")
+    assert changed.status_code == 204
+    assert (after_change["country"], after_change["timezone"]) == (["NO"], ["Europe/Oslo"])
+    assert cleared.status_code == 204
+    attributes = sidecar_realm.api.user(user_id)["attributes"]
+    assert attributes["country"] == ["NO"]
+    assert "timezone" not in attributes
+    info = client.get("/auth/users/userInfo", headers=me).json
+    assert (info["country"], info["timezone"]) == ("NO", None)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
+import time
+from urllib.parse import parse_qs, urlsplit
 
 from flask.testing import FlaskClient
 
+from idpack.keycloak.oidc import unverified_claims
 from tests.support.sidecar import PASSWORD, SidecarRealm, bearer
+from tests.support.smtp_peer import Received
 
 
 def unique(prefix: str) -> str:
@@ -24,8 +30,8 @@ def test_create_new_user_makes_password_users_with_2fa_and_email_verification(
     response = client.post("/auth/users/register", headers=admin, json=[
         {"username": names[0], "password": "Gr8-Password!", "email": f"{names[0]}@example.org",
          "firstnames": "Carol", "lastname": "Jones", "role": "ADMIN", "orgId": "org-42"},
-        {"username": names[1], "password": "Gr8-Password!", "email": None, "role": None,
-         "firstnames": None, "lastname": None, "orgId": None},
+        {"username": names[1], "password": "Gr8-Password!", "email": f"{names[1]}@example.org",
+         "role": None, "firstnames": None, "lastname": None, "orgId": None},
     ])
 
     assert response.status_code == 200, response.json
@@ -35,9 +41,70 @@ def test_create_new_user_makes_password_users_with_2fa_and_email_verification(
     assert set(carol["requiredActions"]) == {"CONFIGURE_TOTP", "VERIFY_EMAIL"}
     assert (carol["firstName"], carol["lastName"], carol["emailVerified"]) == (
         "Carol", "Jones", False)
+    assert carol["attributes"]["orgId"] == ["org-42"]  # the realm's profile keeps it
+    # UCloud names users by username: lookupUsers' subject is the username.
     lookup = client.post("/auth/users/lookup", headers=service, json={"users": names}).json
-    assert lookup["results"][names[0]] == {"subject": created[0]["userId"], "role": "ADMIN"}
-    assert lookup["results"][names[1]]["role"] == "USER"
+    assert lookup["results"][names[0]] == {"subject": names[0], "role": "ADMIN"}
+    assert lookup["results"][names[1]] == {"subject": names[1], "role": "USER"}
+
+
+def test_the_organization_given_at_creation_is_the_users_organization(
+        client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
+    name = unique("olga")
+    created = client.post("/auth/users/register", headers=bearer(sidecar_realm.service_token()),
+                          json=[{"username": name, "password": PASSWORD, "orgId": "org-42",
+                                 "email": f"{name}@example.org", "firstnames": "Olga",
+                                 "lastname": "Berg"}])
+    assert created.status_code == 200, created.json
+    user_id = created.json[0]["userId"]
+    # Ready to sign in (as after the first sign-in's TOTP set-up and verification).
+    user = sidecar_realm.api.user(user_id)
+    sidecar_realm.api.update_user(user_id, {**user, "emailVerified": True,
+                                            "requiredActions": []})
+
+    info = client.get("/auth/users/userInfo", headers=bearer(sidecar_realm.token(name)))
+
+    assert info.json["organization"] == "org-42"
+    assert sidecar_realm.api.user(user_id)["attributes"]["orgId"] == ["org-42"]
+
+
+def test_a_user_made_without_a_password_is_mailed_the_way_in(
+        client: FlaskClient, sidecar_realm: SidecarRealm,
+        mail: tuple[int, Received]) -> None:
+    name = unique("paula")
+    address = f"{name}@example.org"
+
+    created = client.post("/auth/users/register", headers=bearer(sidecar_realm.service_token()),
+                          json=[{"username": name, "email": address}])
+
+    assert created.status_code == 200, created.json
+    user = sidecar_realm.api.user(created.json[0]["userId"])
+    assert set(user["requiredActions"]) == {"UPDATE_PASSWORD", "VERIFY_EMAIL",
+                                            "CONFIGURE_TOTP"}
+    deadline = time.monotonic() + 10
+    while not mail[1].to(address):
+        assert time.monotonic() < deadline, "Keycloak mailed nothing"
+        time.sleep(0.2)
+    [message] = mail[1].to(address)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    link = re.search(r"https?://\S+/login-actions/action-token\?\S+", body.get_content())
+    assert link is not None, body.get_content()
+    key = parse_qs(urlsplit(html.unescape(link.group(0))).query)["key"][0]
+    lifetime = unverified_claims(key)["exp"] - time.time()
+    assert 86400 - 60 < lifetime <= 86400  # as long as a verification link
+
+
+def test_a_password_user_without_an_email_is_refused(
+        client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
+    name = unique("quinn")
+
+    answer = client.post("/auth/users/register", headers=bearer(sidecar_realm.service_token()),
+                         json=[{"username": name, "password": PASSWORD}])
+
+    assert answer.status_code == 400
+    assert answer.json["why"].startswith("[0].email: is required")
+    assert sidecar_realm.api.users_by_username(name) == []
 
 
 def test_create_new_user_checks_every_item_before_creating_any(
@@ -70,8 +137,8 @@ def test_a_password_against_the_policy_is_refused_in_keycloaks_words_and_nothing
     first, second = unique("frank"), unique("grace")
 
     response = client.post("/auth/users/register", headers=service, json=[
-        {"username": first, "password": "Gr8-Password!"},
-        {"username": second, "password": "weak"}])
+        {"username": first, "password": "Gr8-Password!", "email": f"{first}@example.org"},
+        {"username": second, "password": "weak", "email": f"{second}@example.org"}])
 
     assert response.status_code == 400
     assert response.json["why"].startswith("[1].password: Invalid password:")
@@ -84,7 +151,8 @@ def test_an_existing_username_is_409(client: FlaskClient, sidecar_realm: Sidecar
     sidecar_realm.user(name)
 
     response = client.post("/auth/users/register", headers=bearer(sidecar_realm.service_token()),
-                           json=[{"username": name, "password": "Gr8-Password!"}])
+                           json=[{"username": name, "password": "Gr8-Password!",
+                                  "email": f"{name}-2@example.org"}])
 
     assert response.status_code == 409
     assert response.json["why"] == f"User '{name}' already exists"
@@ -92,14 +160,15 @@ def test_an_existing_username_is_409(client: FlaskClient, sidecar_realm: Sidecar
 
 def test_get_user_info_and_optional_info(client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
     name = unique("ivan")
-    sidecar_realm.user(name, attributes={"organizationFullName": ["Aarhus University"],
+    sidecar_realm.user(name, attributes={"orgId": ["au.dk"],
+                                         "organizationFullName": ["Aarhus University"],
                                          "country": ["DK"], "timezone": ["Europe/Copenhagen"]})
     me = bearer(sidecar_realm.token(name))
 
     info = client.get("/auth/users/userInfo", headers=me)
     assert info.status_code == 200
     assert info.json == {"email": f"{name}@example.org", "firstNames": name.title(),
-                         "lastName": "Tester", "organization": "Aarhus University",
+                         "lastName": "Tester", "organization": "au.dk",
                          "country": "DK", "timezone": "Europe/Copenhagen"}
 
     update = client.post("/auth/users/optionalInfo", headers=me, json={
@@ -200,7 +269,8 @@ def test_lookups_by_id_and_email(client: FlaskClient, sidecar_realm: SidecarReal
     assert email.json == {"email": f"{name}@example.org"}
     assert (unknown.status_code, unknown.json["why"]) == (404, "Email address not found")
     assert (without.status_code, without.json["why"]) == (404, "Email address not found")
-    assert by_mail.json == {"userId": user_id, "firstNames": name.title(), "lastName": "Tester"}
+    # UCloud's userId is the username.
+    assert by_mail.json == {"userId": name, "firstNames": name.title(), "lastName": "Tester"}
     assert (nobody.status_code, nobody.json["why"]) == (404, "User not found")
     del twin_a, twin_b
 
@@ -216,9 +286,9 @@ def test_lookup_users_answers_every_name_and_refuses_more_than_500(
     too_many = client.post("/auth/users/lookup", headers=service,
                            json={"users": [f"u{i}" for i in range(501)]})
 
-    assert found.json == {"results": {**{n: {"subject": i, "role": "USER"}
-                                         for n, i in zip(names, ids, strict=True)},
+    assert found.json == {"results": {**{n: {"subject": n, "role": "USER"} for n in names},
                                       "ghost": None}}
+    assert all(sidecar_realm.api.user(i)["username"] in names for i in ids)
     assert too_many.status_code == 400
 
 

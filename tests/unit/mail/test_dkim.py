@@ -113,3 +113,18 @@ def test_the_openssl_path_signs_what_stock_dkimpy_signs(
     assert b_tag(fast) == b_tag(stock)
     # and the tags idpack lists for RSA are dkimpy's, byte for byte (Ed25519 is too)
     assert fast == stock
+
+
+def test_dns_records_default_to_the_relays_selector_or_the_only_one(tmp_path: Path) -> None:
+    from mail.dkim_keys import chosen_selector
+
+    with pytest.raises(IdpackError, match=r"No DKIM keys .* dkim keygen --selector idpack"):
+        chosen_selector(tmp_path, "idpack")
+    generate(tmp_path, "mc2026")
+    assert chosen_selector(tmp_path, "idpack") == "mc2026"  # the only one there
+    generate(tmp_path, "idpack")
+    assert chosen_selector(tmp_path, "idpack") == "idpack"  # the configured one
+    generate(tmp_path, "mc2027")
+    assert chosen_selector(tmp_path, "mc2027") == "mc2027"
+    with pytest.raises(IdpackError, match=r"several selectors \(idpack, mc2026, mc2027\)"):
+        chosen_selector(tmp_path, "old")
