@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make run    - the local stack (Keycloak on 127.0.0.1:8080) until Ctrl-C"
 	@echo "make test   - install, fetch Keycloak if needed, lint, run every test"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the architecture's import contracts"
 	@echo "make unit   - only the tests that need no server"
 	@echo "make bench  - the benchmarks in bench/ (see bench/README.md)"
 
@@ -34,6 +34,7 @@ fetch: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint fetch
 	$(BIN)/pytest

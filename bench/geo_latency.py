@@ -27,11 +27,11 @@ from extensions.geo.lookup import GeoDatabase
 from extensions.geo.settings import GeoSettings, packaged_database
 from extensions.geo.worker import Applied, run
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
 from tests.integration.geo.test_geo_worker import register
+from tests.support.keycloak import keycloak_for_tests
 from tests.support.realm import SECRETS
 from tests.support.smtp_peer import smtp_peer
 
@@ -88,12 +88,13 @@ def main() -> None:
     addresses = public_addresses(args.registrations, rng)
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
             smtp_peer() as (smtp_port, _received), \
-            keycloak_from_env_or_ephemeral(Path(scratch_dir) / "keycloak") as keycloak:
+            keycloak_for_tests(Path(scratch_dir) / "keycloak") as keycloak:
         scratch = Path(scratch_dir)
         admin = KeycloakAdminClient.connect(keycloak)
         try:
             api = prepare_realm(admin, smtp_port)
-            settings = GeoSettings(
+            settings = GeoSettings.from_env(
+            {}, stack_file=False,
                 keycloak_url=keycloak.url, realm=REALM, client_id="idpack-sidecar",
                 client_secret=SECRETS["IDPACK_SIDECAR_CLIENT_SECRET"],
                 database=packaged_database(), store=str(scratch / "store.sqlite"))

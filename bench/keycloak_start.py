@@ -18,8 +18,9 @@ import tempfile
 from pathlib import Path
 
 from idpack.keycloak.distribution import KeycloakDistribution, prepare_distribution
-from idpack.keycloak.server import KeycloakServer, free_port
-from idpack.settings import HarnessSettings
+from idpack.keycloak.server import KeycloakServer
+from idpack.keycloak.settings import HarnessSettings
+from idpack.processes import free_port
 
 # Health is a build-time option, and start-dev rebuilds without it unless asked.
 DEV_COMMAND = ("start-dev", "--health-enabled=true")

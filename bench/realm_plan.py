@@ -26,8 +26,8 @@ from typing import Any
 import yaml
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
+from tests.support.keycloak import keycloak_for_tests
 from tests.support.realm import SECRETS as TEST_SECRETS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,7 +123,7 @@ def measure(target: KeycloakTarget, admin: KeycloakAdminClient, label: str, real
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch, \
-            keycloak_from_env_or_ephemeral(Path(scratch) / "keycloak") as target:
+            keycloak_for_tests(Path(scratch) / "keycloak") as target:
         admin = KeycloakAdminClient.connect(target)
         try:
             measure(target, admin, "mikrocloud realm (realm-config/mikrocloud.yaml)",

@@ -22,12 +22,10 @@ import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from idpack.child_process import die_with_parent
-from idpack.keycloak.server import free_port
+from idpack.processes import die_with_parent, free_port
 from mail.delivery import Backoff
 from mail.dkim_keys import DkimKeys, generate
 from mail.relay import Delivery, Relay
@@ -100,9 +98,9 @@ def end_to_end(root: Path, stock: bool, messages: int, clients: int) -> float:
     sink = spawn.Process(target=run_sink, args=(sink_port, count, sink_ready), daemon=True)
     sink.start()
     sink_ready.wait(30)
-    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(root)}), port=free_port(),
-                       dkim_selector="bench", upstream=f"smtp://127.0.0.1:{sink_port}",
-                       upstream_starttls=False, metrics_port=0)
+    settings = RelaySettings.from_env(
+        {"IDPACK_HOME": str(root)}, stack_file=False, port=free_port(), dkim_selector="bench",
+        upstream=f"smtp://127.0.0.1:{sink_port}", upstream_starttls=False, metrics_port=0)
     relay_ready = spawn.Event()
     relay = spawn.Process(target=run_relay, args=(settings, stock, relay_ready), daemon=True)
     relay.start()

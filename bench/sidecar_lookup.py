@@ -26,12 +26,12 @@ from pathlib import Path
 import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
-from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.oidc import client_credentials_token, password_grant
-from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
+from idpack.processes import free_port
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
+from tests.support.keycloak import keycloak_for_tests
 from tests.support.realm import SECRETS as TEST_SECRETS
 from tests.support.realm import token_client
 
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
-            keycloak_from_env_or_ephemeral(Path(scratch_dir) / "keycloak") as keycloak:
+            keycloak_for_tests(Path(scratch_dir) / "keycloak") as keycloak:
         scratch = Path(scratch_dir)
         admin = KeycloakAdminClient.connect(keycloak)
         sidecar = None

@@ -1,3 +1,3 @@
-from idpack.cli import main
+from idpack.commands import main
 
 main()

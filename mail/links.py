@@ -12,18 +12,14 @@ import base64
 import html
 import json
 import re
-import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from idpack.store.base import Store
+from idpack.store.short_links import ShortLinkStore
 from mail.body_rewrite import rewrite_bodies
 
-NAMESPACE = "short-links"
-# An expired link is kept this long after its expiry, so that following it says
-# "expired, ask for a new mail" (410) rather than "no such link" (404).
-KEPT_AFTER_EXPIRY = 7 * 24 * 3600.0
 # Keycloak's e-mailed action links: verify email, reset credentials, execute actions.
 DEFAULT_PATTERN = r"https?://[^\s\"'<>]+/login-actions/action-token\?[^\s\"'<>]+"
 
@@ -43,6 +39,10 @@ class LinkRewriter:
     allowed_hosts: frozenset[str]
     patterns: tuple[re.Pattern[str], ...] = (re.compile(DEFAULT_PATTERN),)
     default_ttl: float = 24 * 3600
+    short_links: ShortLinkStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.short_links = ShortLinkStore(self.store)
 
     def rewrite(self, content: bytes) -> tuple[bytes, list[ShortLink]]:
         if not self._may_have_links(content):
@@ -78,10 +78,9 @@ class LinkRewriter:
 
     def _store(self, target: str) -> ShortLink:
         expires = token_expiry(target) or time.time() + self.default_ttl
-        code = secrets.token_urlsafe(12)  # 96 bits
-        self.store.put(NAMESPACE, code, {"target": target, "expires": expires},
-                       max(1.0, expires - time.time()) + KEPT_AFTER_EXPIRY)
-        return ShortLink(code, f"{self.public_base.rstrip('/')}/s/{code}", target, expires)
+        record = self.short_links.create(target, expires)
+        return ShortLink(record.code, f"{self.public_base.rstrip('/')}/s/{record.code}",
+                         target, expires)
 
 
 def token_expiry(url: str) -> float | None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from idpack.child_process import die_with_parent, set_on_signals
 from idpack.errors import IdpackError
+from idpack.processes import die_with_parent, set_on_signals
 from idpack.store import open_store
 from mail.auth import Authenticator, Users, server_tls
 from mail.delivery import (

@@ -1,102 +1,92 @@
-"""The relay's settings, from the environment."""
+"""The relay's settings (idpack.settings): where it listens and whom it serves, how it
+signs, where it spools and delivers, and how it retries."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Any
 
-from idpack.errors import IdpackError
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_settings import NoDecode
+
+from idpack.settings import DEFAULT_HOME, CommaSet, IdpackSettings, setting
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 
-def _list(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
+def _networks(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(ipaddress.ip_network(n.strip()) for n in value.split(",") if n.strip())
+    return value
 
 
-def _path(value: str | None) -> Path | None:
-    return Path(value) if value else None
+def _lower(value: frozenset[str]) -> frozenset[str]:
+    return frozenset(v.lower() for v in value)
 
 
-def _existing(path: Path) -> Path | None:
-    return path if path.exists() else None
+Networks = Annotated[tuple[IpNetwork, ...], NoDecode, BeforeValidator(_networks)]
 
 
-@dataclass(frozen=True)
-class RelaySettings:
-    host: str
-    port: int
-    hostname: str  # how the relay announces itself
-    domains: frozenset[str]
-    networks: tuple[IpNetwork, ...]
-    max_size: int
-    dkim_selector: str
-    dkim_keys_dir: Path
-    short_link_base: str
-    short_link_hosts: frozenset[str]
-    store: str  # an SQLite file path or a redis:// URL (idpack.store.open_store)
-    spool_dir: Path
-    upstream: str  # "maildir:<path>" or "smtp://host:port"
-    upstream_starttls: bool = True
-    upstream_verify: bool = True
-    upstream_user: str | None = None
-    upstream_password: str | None = field(default=None, repr=False)
-    verify_limit: int = 5  # verification mails a minute per recipient
-    tls_cert: Path | None = None  # STARTTLS for clients; needed for SMTP AUTH
-    tls_key: Path | None = None
-    users_file: Path | None = None  # SMTP AUTH users (mail.auth) for remote clients
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = 0  # Prometheus metrics; 0: off
+class RelaySettings(IdpackSettings):
+    service = "mail relay"
+    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
+                         "(the defaults of the keys, store, spool and Maildir below)")
+    host: str = setting("127.0.0.1", "IDPACK_RELAY_HOST", "The address to listen on")
+    port: int = setting(2525, "IDPACK_RELAY_PORT", "The SMTP port")
+    hostname: str = setting("mailman.mikrocloud.com", "IDPACK_RELAY_HOSTNAME",
+                            "How the relay names itself (EHLO, greeting)")
+    domains: Annotated[CommaSet, AfterValidator(_lower)] = setting(
+        frozenset({"mikrocloud.com"}), "IDPACK_RELAY_DOMAINS",
+        "The domains it signs for, comma-separated: senders must be in one")
+    networks: Networks = setting(
+        (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+        "IDPACK_RELAY_NETWORKS", "Clients that may send without logging in")
+    max_size: int = setting(10 * 1024 * 1024, "IDPACK_RELAY_MAX_SIZE",
+                            "The largest message, in bytes")
+    dkim_selector: str = setting("idpack", "IDPACK_DKIM_SELECTOR",
+                                 "Selectors <this>-rsa and <this>-ed25519 sign")
+    dkim_keys_dir: Path = setting(..., "IDPACK_DKIM_KEYS_DIR", "The DKIM keys "
+                                  "(default IDPACK_HOME/dkim)",
+                                  derived=lambda s: s["home"] / "dkim")
+    short_link_base: str = setting("https://mkcld.link", "IDPACK_SHORT_LINK_BASE",
+                                   "Short links are <this>/s/<code>")
+    short_link_hosts: CommaSet = setting(LOCAL_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
+                                         "Hosts whose action links are shortened")
+    store: str = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
+                         "IDPACK_HOME/store.sqlite); shared with the sidecar",
+                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    spool_dir: Path = setting(..., "IDPACK_SPOOL_DIR", "The durable queue (default "
+                              "IDPACK_HOME/spool)", derived=lambda s: s["home"] / "spool")
+    upstream: str = setting(..., "IDPACK_RELAY_UPSTREAM", "smtp://host:port, or "
+                            "maildir:PATH (default maildir:IDPACK_HOME/mail)",
+                            derived=lambda s: f"maildir:{s['home'] / 'mail'}")
+    upstream_starttls: bool = setting(True, "IDPACK_RELAY_UPSTREAM_STARTTLS",
+                                      "STARTTLS to the upstream")
+    upstream_verify: bool = setting(True, "IDPACK_RELAY_UPSTREAM_VERIFY",
+                                    "Check the upstream's certificate")
+    upstream_user: str | None = setting(None, "IDPACK_RELAY_UPSTREAM_USER",
+                                        "AUTH to the upstream as")
+    upstream_password: str | None = setting(None, "IDPACK_RELAY_UPSTREAM_PASSWORD",
+                                            "and with this password", secret=True)
+    verify_limit: int = setting(5, "IDPACK_RELAY_VERIFY_LIMIT",
+                                "Verification mails a minute per recipient")
+    tls_cert: Path | None = setting(None, "IDPACK_RELAY_TLS_CERT",
+                                    "STARTTLS for clients: the certificate")
+    tls_key: Path | None = setting(None, "IDPACK_RELAY_TLS_KEY", "and its key")
+    users_file: Path | None = setting(
+        ..., "IDPACK_RELAY_USERS", "SMTP AUTH users for clients outside the networks "
+        "(default IDPACK_HOME/relay-users, if there)",
+        derived=lambda s: p if (p := s["home"] / "relay-users").exists() else None)
+    metrics_host: str = setting("127.0.0.1", "IDPACK_RELAY_METRICS_HOST",
+                                "Prometheus metrics: address")
+    metrics_port: int = setting(9025, "IDPACK_RELAY_METRICS_PORT", "and port (0: off)")
     # Deferred delivery, Postfix-like: first retry after backoff_first seconds, doubling
     # up to backoff_max; a message still undelivered after max_age is dead-lettered.
-    backoff_first: float = 300.0
-    backoff_max: float = 4000.0
-    max_age: float = 5 * 24 * 3600.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
-        home = Path(env.get("IDPACK_HOME") or ".idpack")
-        try:
-            networks = tuple(ipaddress.ip_network(n) for n in _list(
-                env.get("IDPACK_RELAY_NETWORKS") or "127.0.0.0/8,::1/128"))
-            port = int(env.get("IDPACK_RELAY_PORT") or 2525)
-            max_size = int(env.get("IDPACK_RELAY_MAX_SIZE") or 10 * 1024 * 1024)
-            metrics_port = int(env.get("IDPACK_RELAY_METRICS_PORT") or 9025)
-            backoff_first = float(env.get("IDPACK_RELAY_BACKOFF_FIRST") or 300)
-            backoff_max = float(env.get("IDPACK_RELAY_BACKOFF_MAX") or 4000)
-            max_age = float(env.get("IDPACK_RELAY_MAX_AGE") or 5 * 24 * 3600)
-        except ValueError as exc:
-            raise IdpackError(f"relay settings: {exc}") from None
-        return cls(
-            host=env.get("IDPACK_RELAY_HOST") or "127.0.0.1",
-            port=port,
-            hostname=env.get("IDPACK_RELAY_HOSTNAME") or "mailman.mikrocloud.com",
-            domains=frozenset(d.lower() for d in _list(
-                env.get("IDPACK_RELAY_DOMAINS") or "mikrocloud.com")),
-            networks=networks,
-            max_size=max_size,
-            dkim_selector=env.get("IDPACK_DKIM_SELECTOR") or "idpack",
-            dkim_keys_dir=Path(env.get("IDPACK_DKIM_KEYS_DIR") or home / "dkim"),
-            short_link_base=env.get("IDPACK_SHORT_LINK_BASE") or "https://mkcld.link",
-            short_link_hosts=frozenset(_list(
-                env.get("IDPACK_SHORT_LINK_HOSTS") or "127.0.0.1,localhost")),
-            store=env.get("IDPACK_STORE") or str(home / "store.sqlite"),
-            spool_dir=Path(env.get("IDPACK_SPOOL_DIR") or home / "spool"),
-            upstream=env.get("IDPACK_RELAY_UPSTREAM") or f"maildir:{home / 'mail'}",
-            upstream_starttls=(env.get("IDPACK_RELAY_UPSTREAM_STARTTLS") or "true") != "false",
-            upstream_verify=(env.get("IDPACK_RELAY_UPSTREAM_VERIFY") or "true") != "false",
-            upstream_user=env.get("IDPACK_RELAY_UPSTREAM_USER") or None,
-            upstream_password=env.get("IDPACK_RELAY_UPSTREAM_PASSWORD") or None,
-            tls_cert=_path(env.get("IDPACK_RELAY_TLS_CERT")),
-            tls_key=_path(env.get("IDPACK_RELAY_TLS_KEY")),
-            users_file=_path(env.get("IDPACK_RELAY_USERS")) or _existing(home / "relay-users"),
-            metrics_host=env.get("IDPACK_RELAY_METRICS_HOST") or "127.0.0.1",
-            metrics_port=metrics_port,
-            backoff_first=backoff_first,
-            backoff_max=backoff_max,
-            max_age=max_age,
-        )
+    backoff_first: float = setting(300.0, "IDPACK_RELAY_BACKOFF_FIRST",
+                                   "Seconds before the first retry")
+    backoff_max: float = setting(4000.0, "IDPACK_RELAY_BACKOFF_MAX",
+                                 "The longest wait between retries")
+    max_age: float = setting(5 * 24 * 3600.0, "IDPACK_RELAY_MAX_AGE",
+                             "Seconds after which an undelivered message is given up")

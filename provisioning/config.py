@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from provisioning.kinds.roles import BUILT_IN_REALM_ROLES
 from provisioning.references import Secret
-from provisioning.schema import BUILT_IN_REALM_ROLES, RealmConfig
+from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError, FieldPath, Source, load
 
 # The realm-management roles a service account may be given (Keycloak 26).

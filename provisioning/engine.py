@@ -9,15 +9,14 @@ from pathlib import Path
 
 from idpack.keycloak.admin import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds import BY_NAME, KINDS
+from provisioning.kinds import BY_NAME, KINDS, PRUNABLE
 from provisioning.kinds.base import PlanContext
 from provisioning.live import read_live
 from provisioning.plan import SYMBOL, Plan
 from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError
 
-PRUNABLE = ("roles", "clients", "clientProtocolMappers", "identityProviders",
-            "identityProviderMappers", "userProfileAttributes", "authenticationFlows")
+__all__ = ["PRUNABLE", "ApplyError", "apply_plan", "plan_realm"]
 
 
 class ApplyError(ConfigError):
@@ -28,6 +27,7 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
                prune_all: bool = False) -> Plan:
     service_accounts = [cid for cid, c in config.clients.items() if c.serviceAccountRoles]
     live = read_live(api, service_accounts)
+    # --prune: every prunable kind, as the registry lists them (prune_key).
     prune = frozenset(PRUNABLE) if prune_all else frozenset(config.prune)
     # Keycloak parses metadata in a realm's context; a realm this plan creates has
     # none yet, so the master realm parses for it.

@@ -31,6 +31,9 @@ class ServiceAccount:
 
 @dataclass
 class LiveRealm:
+    """The raw snapshot, and the views of it that several kinds share. A view only one
+    kind needs is a function in that kind's module."""
+
     name: str
     exists: bool
     export: Json = field(default_factory=dict)
@@ -46,44 +49,9 @@ class LiveRealm:
     def roles(self) -> dict[str, Json]:
         return {r["name"]: r for r in self.export.get("roles", {}).get("realm", [])}
 
-    @property
-    def default_realm_roles(self) -> frozenset[str]:
-        """The realm roles every new user gets (composites of default-roles-<realm>)."""
-        default = self.roles.get(f"default-roles-{self.name}") or {}
-        return frozenset((default.get("composites") or {}).get("realm", []))
-
     @cached_property
     def identity_providers(self) -> dict[str, Json]:
         return {p["alias"]: p for p in self.export.get("identityProviders", [])}
-
-    @cached_property
-    def identity_provider_mappers(self) -> dict[str, dict[str, Json]]:
-        by_alias: dict[str, dict[str, Json]] = {}
-        for mapper in self.export.get("identityProviderMappers", []):
-            by_alias.setdefault(mapper["identityProviderAlias"], {})[mapper["name"]] = mapper
-        return by_alias
-
-    @cached_property
-    def client_scopes(self) -> dict[str, Json]:
-        return {s["name"]: s for s in self.export.get("clientScopes", [])}
-
-    @cached_property
-    def authentication_flows(self) -> dict[str, Json]:
-        """Every flow, top-level and sub-flow, by alias; executions in their order."""
-        flows = {}
-        for flow in self.export.get("authenticationFlows", []):
-            steps = sorted(flow.get("authenticationExecutions") or [],
-                           key=lambda e: e.get("priority", 0))
-            flows[flow["alias"]] = {**flow, "authenticationExecutions": steps}
-        return flows
-
-    @cached_property
-    def authenticator_configs(self) -> dict[str, Json]:
-        return {c["alias"]: c for c in self.export.get("authenticatorConfig", [])}
-
-    @cached_property
-    def required_actions(self) -> dict[str, Json]:
-        return {a["alias"]: a for a in self.export.get("requiredActions", [])}
 
     @property
     def attributes(self) -> dict[str, str]:

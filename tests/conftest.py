@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.harness import keycloak_from_env_or_ephemeral
 from idpack.keycloak.target import KeycloakTarget
+from tests.support.keycloak import keycloak_for_tests
 from tests.support.redis_server import redis_server
 
 TESTS = Path(__file__).parent
@@ -36,7 +36,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeycloakTarget]:
-    with keycloak_from_env_or_ephemeral(tmp_path_factory.mktemp("keycloak")) as target:
+    """With idpack's themes, as `make run` starts it."""
+    with keycloak_for_tests(tmp_path_factory.mktemp("keycloak")) as target:
         KeycloakAdminClient.connect(target)  # an existing one must answer, or fail here
         yield target
 

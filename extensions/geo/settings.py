@@ -1,19 +1,16 @@
-"""The geo worker's settings, from the environment. It signs in to Keycloak as the
-sidecar's service account, so where Keycloak is and that client's secret are read the
-sidecar's way (with the local stack's stack.json as the fallback)."""
+"""The geo worker's settings (idpack.settings). It signs in to Keycloak as the sidecar's
+client (IDPACK_SIDECAR_CLIENT_ID and _SECRET: one client, one secret, for both), and
+keeps its cursor and claims in the store the sidecar and relay share."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Self
 
-from extensions.sidecar.settings import SidecarSettings
+from pydantic import model_validator
+
 from idpack.errors import IdpackError
-from idpack.settings import _float
+from idpack.settings import DEFAULT_HOME, IdpackSettings, setting
 
 # The GeoLite2 City database the PyPI package maxminddb-geolite2 ships (built 2018-07-03).
 PACKAGED_DATABASE = ("_maxminddb_geolite2", "GeoLite2-City.mmdb")
@@ -28,51 +25,44 @@ def packaged_database() -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class GeoSettings:
-    keycloak_url: str
-    realm: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    database: Path
-    store: str = ".idpack/store.sqlite"  # an SQLite file path or a redis:// URL
-    poll_seconds: float = 0.5
+class GeoSettings(IdpackSettings):
+    service = "geo worker"
+    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
+                         "(stack.json, the default store)")
+    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
+                                stack_key="keycloak_url")
+    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
+    client_id: str = setting("idpack-sidecar", "IDPACK_SIDECAR_CLIENT_ID",
+                             "The client it signs in as (the sidecar's)")
+    client_secret: str = setting(..., "IDPACK_SIDECAR_CLIENT_SECRET",
+                                 "That client's secret", secret=True)
+    database: Path = setting(..., "GEOIP_DB", "A MaxMind GeoIP2/GeoLite2 City database "
+                             "(default: the 2018 GeoLite2 City of maxminddb-geolite2)",
+                             derived=lambda _: packaged_database())
+    store: str = setting(..., "IDPACK_STORE", "Where the cursor and claims live: an "
+                         "SQLite file or a redis:// URL (default IDPACK_HOME/store.sqlite)",
+                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    poll_seconds: float = setting(0.5, "IDPACK_GEO_POLL_SECONDS",
+                                  "Seconds between two reads of the events")
     # Events are re-read this far behind the newest one seen: an event carries the time
     # it happened, but becomes readable only when Keycloak commits the request that made
     # it, which can be seconds later (a registration also sends the verification mail).
-    overlap_seconds: float = 60.0
+    overlap_seconds: float = setting(60.0, "IDPACK_GEO_OVERLAP_SECONDS",
+                                     "How far back each read looks again")
     # How long a worker holds an event it is applying before another may take it over
     # (after a crash).
-    lease_seconds: float = 30.0
-    keycloak_timeout: float = 5.0
+    lease_seconds: float = setting(30.0, "IDPACK_GEO_LEASE_SECONDS",
+                                   "How long a worker holds an event it applies")
+    keycloak_timeout: float = setting(5.0, "IDPACK_KEYCLOAK_TIMEOUT",
+                                      "Seconds a call to Keycloak may take")
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ,
-                 stack_file: Path | None = None) -> Self:
-        try:
-            sidecar = SidecarSettings.from_env(env, stack_file)
-        except IdpackError as exc:
-            raise IdpackError(f"the geo worker signs in as the sidecar's client, and {exc}"
-                              ) from None
-        database = Path(env["GEOIP_DB"]) if env.get("GEOIP_DB") else packaged_database()
-        if not database.is_file():
-            raise IdpackError(f"GEOIP_DB={str(database)!r} is not a file: point it at a "
-                              "MaxMind City database (.mmdb)")
-        poll_seconds = _float(env, "IDPACK_GEO_POLL_SECONDS", 0.5)
-        overlap_seconds = _float(env, "IDPACK_GEO_OVERLAP_SECONDS", 60.0)
-        lease_seconds = _float(env, "IDPACK_GEO_LEASE_SECONDS", 30.0)
-        if poll_seconds <= 0 or lease_seconds <= 0 or overlap_seconds < 0:
-            raise IdpackError("IDPACK_GEO_POLL_SECONDS and IDPACK_GEO_LEASE_SECONDS must "
-                              "be above 0, IDPACK_GEO_OVERLAP_SECONDS at least 0")
-        return cls(
-            keycloak_url=sidecar.keycloak_url,
-            realm=sidecar.realm,
-            client_id=sidecar.client_id,
-            client_secret=sidecar.client_secret,
-            database=database,
-            store=sidecar.store,
-            poll_seconds=poll_seconds,
-            overlap_seconds=overlap_seconds,
-            lease_seconds=lease_seconds,
-            keycloak_timeout=sidecar.keycloak_timeout,
-        )
+    @model_validator(mode="after")
+    def _checked(self) -> GeoSettings:
+        self.keycloak_url = self.keycloak_url.rstrip("/")
+        if not self.database.is_file():
+            raise ValueError(f"GEOIP_DB={str(self.database)!r} is not a file: point it at "
+                             "a MaxMind City database (.mmdb)")
+        if self.poll_seconds <= 0 or self.lease_seconds <= 0 or self.overlap_seconds < 0:
+            raise ValueError("IDPACK_GEO_POLL_SECONDS and IDPACK_GEO_LEASE_SECONDS must be "
+                             "above 0, IDPACK_GEO_OVERLAP_SECONDS at least 0")
+        return self

@@ -31,10 +31,11 @@ from typing import Any
 
 from extensions.geo.lookup import GeoDatabase, Place
 from extensions.geo.settings import GeoSettings
-from idpack.child_process import set_on_signals
 from idpack.errors import IdpackError
-from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError, ServiceAccountLogin
+from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
+from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
+from idpack.processes import set_on_signals
 from idpack.store import Store, open_store
 
 Json = dict[str, Any]

@@ -1,39 +1,63 @@
-"""The portal's settings, from the environment (with the local stack's stack.json as the
-fallback for where Keycloak and the sidecar are, as the sidecar does)."""
+"""The portal's settings (idpack.settings): its public URL, where Keycloak and the sidecar
+are (the local stack's when unset), its client, and how it serves."""
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any
 from urllib.parse import urlsplit
 
-from idpack.errors import IdpackError
+from pydantic import field_validator
+
 from idpack.keycloak.oidc import issuer
-from idpack.settings import DEFAULT_REALM
-from idpack.settings import _int as whole_number
-
-DEFAULT_PORTAL_URL = "http://127.0.0.1:3000"
-DEFAULT_SIDECAR_URL = "http://127.0.0.1:8000"
+from idpack.settings import DEFAULT_HOME, IdpackSettings, setting
 
 
-@dataclass(frozen=True)
-class PortalSettings:
-    portal_url: str  # public base URL; the OIDC redirect URIs hang under it
-    keycloak_url: str
-    realm: str
-    sidecar_url: str
-    secret_key: str = field(repr=False)  # signs the session cookie
-    store: str = ".idpack/store.sqlite"  # signed-in sessions: an SQLite file or redis:// URL
-    client_id: str = "portal"
-    host: str = "127.0.0.1"
-    port: int = 3000
-    workers: int = 2
-    timeout: float = 5.0  # seconds for each call to Keycloak or the sidecar
+def _bound(data: dict[str, Any]) -> tuple[str, int]:
+    """Host and port the public URL names (behind a proxy, set them apart)."""
+    parts = urlsplit(str(data.get("portal_url", "")))
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.hostname or "127.0.0.1", port or (443 if parts.scheme == "https" else 80)
+
+
+class PortalSettings(IdpackSettings):
+    service = "portal"
+    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
+                         "(stack.json, the default store)")
+    portal_url: str = setting("http://127.0.0.1:3000", "IDPACK_PORTAL_URL",
+                              "The portal's public URL; its redirect URIs hang under it")
+    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
+                                stack_key="keycloak_url")
+    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
+    sidecar_url: str = setting("http://127.0.0.1:8000", "IDPACK_SIDECAR_URL",
+                               "The sidecar", stack_key="sidecar_url")
+    secret_key: str = setting(..., "IDPACK_PORTAL_SECRET_KEY", "Signs the session cookie "
+                              "(generated at start when unset)", secret=True,
+                              derived=lambda _: secrets.token_urlsafe(32))
+    store: str = setting(..., "IDPACK_STORE", "Where signed-in sessions live: an SQLite "
+                         "file or a redis:// URL (default IDPACK_HOME/store.sqlite)",
+                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    client_id: str = setting("portal", "IDPACK_PORTAL_CLIENT_ID",
+                             "The portal's public client")
+    host: str = setting(..., "IDPACK_PORTAL_HOST", "The address to listen on (default: "
+                        "IDPACK_PORTAL_URL's host)", derived=lambda s: _bound(s)[0])
+    port: int = setting(..., "IDPACK_PORTAL_PORT", "The port to listen on (default: "
+                        "IDPACK_PORTAL_URL's port)", derived=lambda s: _bound(s)[1])
+    workers: int = setting(2, "IDPACK_PORTAL_WORKERS", "gunicorn worker processes")
+    timeout: float = setting(5.0, "IDPACK_PORTAL_TIMEOUT",
+                             "Seconds a call to Keycloak or the sidecar may take")
+
+    @field_validator("portal_url", "keycloak_url", "sidecar_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("is not an http(s) URL")
+        return value.rstrip("/")
 
     @property
     def issuer(self) -> str:
@@ -42,54 +66,3 @@ class PortalSettings:
     @property
     def redirect_uri(self) -> str:
         return f"{self.portal_url}/callback"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ,
-                 stack_file: Path | None = None) -> Self:
-        stack = _stack_document(
-            stack_file or Path(env.get("IDPACK_HOME") or ".idpack") / "stack.json")
-        keycloak_url = (env.get("KEYCLOAK_URL") or str(stack.get("keycloak_url") or "")
-                        ).rstrip("/")
-        if not keycloak_url:
-            raise IdpackError("the portal needs KEYCLOAK_URL (or a running `make run` stack) "
-                              "to reach Keycloak")
-        portal_url = (env.get("IDPACK_PORTAL_URL") or DEFAULT_PORTAL_URL).rstrip("/")
-        bound_host, bound_port = _host_and_port(portal_url)
-        return cls(
-            portal_url=portal_url,
-            keycloak_url=keycloak_url,
-            realm=env.get("IDPACK_REALM") or str(stack.get("realm") or DEFAULT_REALM),
-            sidecar_url=(env.get("IDPACK_SIDECAR_URL") or str(stack.get("sidecar_url") or "")
-                         or DEFAULT_SIDECAR_URL).rstrip("/"),
-            # Generated once here, before gunicorn forks, so every worker shares it;
-            # sessions then end when the process does.
-            secret_key=env.get("IDPACK_PORTAL_SECRET_KEY") or secrets.token_urlsafe(32),
-            store=env.get("IDPACK_STORE")
-            or str(Path(env.get("IDPACK_HOME") or ".idpack") / "store.sqlite"),
-            client_id=env.get("IDPACK_PORTAL_CLIENT_ID") or "portal",
-            # Behind a reverse proxy the public URL is not what to bind to.
-            host=env.get("IDPACK_PORTAL_HOST") or bound_host,
-            port=whole_number(env, "IDPACK_PORTAL_PORT", bound_port),
-            workers=whole_number(env, "IDPACK_PORTAL_WORKERS", 2),
-        )
-
-
-def _stack_document(path: Path) -> dict[str, object]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except ValueError as exc:
-        raise IdpackError(f"{path} is not valid JSON: {exc}") from None
-    return document if isinstance(document, dict) else {}
-
-
-def _host_and_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise IdpackError(f"IDPACK_PORTAL_URL={url!r} is not an http(s) URL")
-    try:
-        port = parts.port
-    except ValueError:
-        raise IdpackError(f"IDPACK_PORTAL_URL={url!r} has no valid port") from None
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -15,30 +14,11 @@ from flask import current_app, g, request
 
 from extensions.sidecar.context import TOKENS
 from extensions.sidecar.errors import RpcError
+from extensions.sidecar.roles import Role, ucloud_role
 from extensions.sidecar.tokens import InvalidToken, KeySetUnavailable, TokenVerifier, VerifiedToken
 
 log = logging.getLogger("idpack.sidecar.access")
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Role(StrEnum):
-    GUEST = "GUEST"
-    USER = "USER"
-    ADMIN = "ADMIN"
-    SERVICE = "SERVICE"
-    THIRD_PARTY_APP = "THIRD_PARTY_APP"
-    PROVIDER = "PROVIDER"
-    UNKNOWN = "UNKNOWN"
-
-
-# A user holding several UCloud roles acts with the most privileged one.
-PRECEDENCE = (Role.ADMIN, Role.SERVICE, Role.PROVIDER, Role.THIRD_PARTY_APP, Role.USER,
-              Role.GUEST)
-
-
-def ucloud_role(realm_roles: Iterable[str]) -> Role:
-    held = set(realm_roles)
-    return next((role for role in PRECEDENCE if role.value in held), Role.UNKNOWN)
 
 
 @dataclass(frozen=True)

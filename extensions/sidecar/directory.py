@@ -8,18 +8,16 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from extensions.sidecar.access import Role, ucloud_role
+from extensions.sidecar.roles import Role, ucloud_role
 from extensions.sidecar.user_index import UserIndex
-from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
 Json = dict[str, Any]
 LOOKUP_THREADS = 16
 KEYCLOAK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
                          re.IGNORECASE)
-# UCloud roles that make an account privileged: only an ADMIN may create one or reset
-# its password.
-PRIVILEGED = frozenset({Role.ADMIN, Role.SERVICE, Role.PROVIDER, Role.THIRD_PARTY_APP})
 
 
 class Directory:

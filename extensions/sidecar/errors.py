@@ -8,7 +8,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from idpack.keycloak.admin import KeycloakRequestError, KeycloakUnavailable
+from idpack.keycloak.errors import KeycloakRequestError, KeycloakUnavailable
 
 log = logging.getLogger("idpack.sidecar")
 

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
-from extensions.sidecar.access import Role, requires
+from extensions.sidecar.access import requires
 from extensions.sidecar.errors import RpcError
+from extensions.sidecar.roles import Role
 
 M = TypeVar("M", bound=BaseModel)
 RPCS: list[RpcSpec] = []

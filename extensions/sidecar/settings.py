@@ -1,95 +1,74 @@
-"""The sidecar's settings, from the environment (with the local stack's stack.json as
-the fallback for where Keycloak is)."""
+"""The sidecar's settings (idpack.settings): where Keycloak is (the local stack's when
+unset), its own client, the portal and relay it works with, and how it serves."""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
 
-from idpack.errors import IdpackError
+from pydantic import model_validator
+
 from idpack.keycloak.oidc import issuer
+from idpack.settings import DEFAULT_HOME, CommaSet, IdpackSettings, setting
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    try:
-        return int(env.get(name) or default)
-    except ValueError:
-        raise IdpackError(f"{name}={env[name]!r} is not a whole number") from None
-
-
-@dataclass(frozen=True)
-class SidecarSettings:
-    keycloak_url: str
-    realm: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    password_check_client_id: str
-    password_check_client_secret: str = field(repr=False)
-    audience: str
-    issuer: str
-    portal_url: str
-    # Short links are followed only to these hosts (the relay stores only these, too).
-    short_link_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost"})
-    public_url: str = "http://127.0.0.1:8000"
-    store: str = ".idpack/store.sqlite"  # an SQLite file path or a redis:// URL
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 2525
-    mail_from: str = "MikroCloud <no-reply@mikrocloud.com>"
-    trusted_proxies: int = 0
-    index_users: bool = True
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 2
-    leeway_seconds: int = 30
-    max_body_bytes: int = 256 * 1024
+class SidecarSettings(IdpackSettings):
+    service = "sidecar"
+    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
+                         "(stack.json, the default store)")
+    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
+                                stack_key="keycloak_url")
+    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
+    client_id: str = setting("idpack-sidecar", "IDPACK_SIDECAR_CLIENT_ID",
+                             "The sidecar's own client (its service account acts in Keycloak)")
+    client_secret: str = setting(..., "IDPACK_SIDECAR_CLIENT_SECRET",
+                                 "That client's secret", secret=True)
+    password_check_client_id: str = setting(
+        "idpack-password-check", "IDPACK_PASSWORD_CHECK_CLIENT_ID",
+        "The client changePassword checks a current password through")
+    password_check_client_secret: str = setting("", "IDPACK_PASSWORD_CHECK_CLIENT_SECRET",
+                                                "That client's secret", secret=True)
+    audience: str = setting("idpack-sidecar", "IDPACK_SIDECAR_AUDIENCE",
+                            "The audience a caller's token must carry")
+    issuer: str = setting("", "IDPACK_SIDECAR_ISSUER", "The tokens' issuer, when "
+                                 "Keycloak's public URL is not KEYCLOAK_URL")
+    portal_url: str = setting("http://127.0.0.1:3000", "IDPACK_PORTAL_URL",
+                              "The portal, where verifyUserInfo sends the user back")
+    short_link_hosts: CommaSet = setting(LOCAL_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
+                                         "Hosts a short link may lead to, comma-separated")
+    public_url: str = setting("", "IDPACK_SIDECAR_PUBLIC_URL", "The sidecar's "
+                                     "URL in mailed links (default http://127.0.0.1:PORT)")
+    store: str = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
+                         "IDPACK_HOME/store.sqlite); shared with the relay",
+                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    smtp_host: str = setting("127.0.0.1", "IDPACK_SMTP_HOST", "The relay the sidecar mails "
+                             "through")
+    smtp_port: int = setting(2525, "IDPACK_SMTP_PORT", "The relay's port")
+    mail_from: str = setting("MikroCloud <no-reply@mikrocloud.com>", "IDPACK_MAIL_FROM",
+                             "The sender of the sidecar's own mails")
+    trusted_proxies: int = setting(0, "IDPACK_SIDECAR_TRUSTED_PROXIES",
+                                   "How many proxies in front set X-Forwarded-For")
+    index_users: bool = setting(True, "IDPACK_SIDECAR_INDEX_USERS",
+                                "Answer lookups from an in-memory index of the users")
+    host: str = setting("127.0.0.1", "IDPACK_SIDECAR_HOST", "The address to listen on")
+    port: int = setting(8000, "IDPACK_SIDECAR_PORT", "The port to listen on")
+    workers: int = setting(2, "IDPACK_SIDECAR_WORKERS", "gunicorn worker processes")
+    leeway_seconds: int = setting(30, "IDPACK_SIDECAR_LEEWAY_SECONDS",
+                                  "Clock skew allowed on a token's expiry")
+    max_body_bytes: int = setting(256 * 1024, "IDPACK_SIDECAR_MAX_BODY_BYTES",
+                                  "The largest request body (413 above)")
     # Links Keycloak mails for createNewUser's users (set a password, verify, TOTP) live
     # as long as the realm's verification links (actionTokenGeneratedByUserLifespan).
-    action_link_lifespan: int = 24 * 3600
-    keycloak_timeout: float = 5.0
+    action_link_lifespan: int = setting(24 * 3600, "IDPACK_ACTION_LINK_LIFESPAN",
+                                        "Seconds the links mailed to new users work")
+    keycloak_timeout: float = setting(5.0, "IDPACK_KEYCLOAK_TIMEOUT",
+                                      "Seconds a call to Keycloak may take (503 after)")
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ,
-                 stack_file: Path | None = None) -> Self:
-        stack: dict[str, object] = {}
-        stack_file = stack_file or Path(env.get("IDPACK_HOME") or ".idpack") / "stack.json"
-        if stack_file.is_file():
-            stack = json.loads(stack_file.read_text(encoding="utf-8"))
-        keycloak_url = (env.get("KEYCLOAK_URL") or str(stack.get("keycloak_url") or "")).rstrip("/")
-        realm = env.get("IDPACK_REALM") or str(stack.get("realm") or "mikrocloud")
-        missing = [n for n, v in (("KEYCLOAK_URL", keycloak_url),
-                                  ("IDPACK_SIDECAR_CLIENT_SECRET",
-                                   env.get("IDPACK_SIDECAR_CLIENT_SECRET"))) if not v]
-        if missing:
-            raise IdpackError(f"the sidecar needs {' and '.join(missing)} (or a running "
-                              "`make run` stack) to reach Keycloak")
-        return cls(
-            keycloak_url=keycloak_url,
-            realm=realm,
-            client_id=env.get("IDPACK_SIDECAR_CLIENT_ID") or "idpack-sidecar",
-            client_secret=env["IDPACK_SIDECAR_CLIENT_SECRET"],
-            password_check_client_id=env.get("IDPACK_PASSWORD_CHECK_CLIENT_ID")
-            or "idpack-password-check",
-            password_check_client_secret=env.get("IDPACK_PASSWORD_CHECK_CLIENT_SECRET") or "",
-            audience=env.get("IDPACK_SIDECAR_AUDIENCE") or "idpack-sidecar",
-            issuer=env.get("IDPACK_SIDECAR_ISSUER") or issuer(keycloak_url, realm),
-            portal_url=(env.get("IDPACK_PORTAL_URL") or "http://127.0.0.1:3000").rstrip("/"),
-            short_link_hosts=frozenset(
-                h.strip() for h in (env.get("IDPACK_SHORT_LINK_HOSTS")
-                                    or "127.0.0.1,localhost").split(",") if h.strip()),
-            public_url=(env.get("IDPACK_SIDECAR_PUBLIC_URL") or
-                        f"http://127.0.0.1:{_int(env, 'IDPACK_SIDECAR_PORT', 8000)}").rstrip("/"),
-            store=env.get("IDPACK_STORE")
-            or str(Path(env.get("IDPACK_HOME") or ".idpack") / "store.sqlite"),
-            smtp_host=env.get("IDPACK_SMTP_HOST") or "127.0.0.1",
-            smtp_port=_int(env, "IDPACK_SMTP_PORT", 2525),
-            mail_from=env.get("IDPACK_MAIL_FROM") or "MikroCloud <no-reply@mikrocloud.com>",
-            trusted_proxies=_int(env, "IDPACK_SIDECAR_TRUSTED_PROXIES", 0),
-            index_users=(env.get("IDPACK_SIDECAR_INDEX_USERS") or "true").lower() != "false",
-            host=env.get("IDPACK_SIDECAR_HOST") or "127.0.0.1",
-            port=_int(env, "IDPACK_SIDECAR_PORT", 8000),
-            workers=_int(env, "IDPACK_SIDECAR_WORKERS", 2),
-        )
+    @model_validator(mode="after")
+    def _derived(self) -> SidecarSettings:
+        self.keycloak_url = self.keycloak_url.rstrip("/")
+        self.portal_url = self.portal_url.rstrip("/")
+        self.issuer = self.issuer or issuer(self.keycloak_url, self.realm)
+        self.public_url = (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+        return self

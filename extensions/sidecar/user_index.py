@@ -19,13 +19,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from extensions.sidecar.access import Role
+from extensions.sidecar.roles import Role
 from idpack.errors import IdpackError
-from idpack.keycloak.admin import KeycloakRequestError
+from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
 log = logging.getLogger("idpack.sidecar.index")
-PRIVILEGED = (Role.ADMIN, Role.SERVICE, Role.PROVIDER, Role.THIRD_PARTY_APP)
+# privileged roles, least to most: the most privileged role is written last
+LOADED_ROLES = (Role.THIRD_PARTY_APP, Role.PROVIDER, Role.SERVICE, Role.ADMIN)
 WATCHED = ["USER", "REALM_ROLE_MAPPING"]
 
 
@@ -83,7 +84,7 @@ class UserIndex:
         since_ms = int(time.time() * 1000) - 1000  # events from just before the read
         users = self.api.all_users()
         roles: dict[str, Role] = {}
-        for role in reversed(PRIVILEGED):  # the most privileged role is written last
+        for role in LOADED_ROLES:
             for member in self.api.role_members(role.value):
                 roles[member["id"]] = role
         with self._lock:

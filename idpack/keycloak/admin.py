@@ -8,43 +8,25 @@ one-second budget of a no-op `idpack realm plan`, and idpack needs only its tran
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import quote
 
 import requests
 import requests.adapters
 
 from idpack.errors import IdpackError
+from idpack.keycloak.errors import KeycloakRequestError, KeycloakUnavailable
+from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 
-if TYPE_CHECKING:
-    from idpack.keycloak.realm_admin import RealmAdmin
+__all__ = ["KeycloakAdminClient", "KeycloakRequestError", "KeycloakUnavailable",
+           "ServiceAccountLogin"]
 
 ADMIN_LOGIN_PATH = "/realms/master/protocol/openid-connect/token"
 REFRESH_MARGIN = 15.0  # seconds before expiry at which a token is renewed
-
-
-class KeycloakUnavailable(IdpackError):
-    """Keycloak did not answer, or refused our admin credentials."""
-
-
-class KeycloakRequestError(IdpackError):
-    """Keycloak answered an Admin API request with an error."""
-
-    def __init__(self, method: str, path: str, status: int, body: str) -> None:
-        self.method, self.path, self.status = method, path, status
-        try:
-            detail = json.loads(body)
-            reason = (detail.get("errorMessage") or detail.get("error_description")
-                      or detail.get("error") or body) if isinstance(detail, dict) else body
-        except ValueError:
-            reason = body
-        self.reason = str(reason).strip()[:500]
-        super().__init__(f"Keycloak refused {method} {path}: HTTP {status} {self.reason}")
 
 
 @dataclass(frozen=True)
@@ -198,8 +180,6 @@ class KeycloakAdminClient:
 
     def realm(self, name: str) -> RealmAdmin:
         """The Admin API of one realm."""
-        from idpack.keycloak.realm_admin import RealmAdmin
-
         return RealmAdmin(self, name)
 
     def realm_names(self) -> list[str]:

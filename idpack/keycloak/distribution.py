@@ -19,8 +19,9 @@ from pathlib import Path
 
 from idpack.errors import IdpackError
 from idpack.keycloak.java import Jdk, find_jdk
+from idpack.keycloak.settings import HarnessSettings
+from idpack.processes import log_tail
 from idpack.progress import ProgressLine, say
-from idpack.settings import HarnessSettings
 
 ARTIFACT = "org.keycloak:keycloak-quarkus-dist"
 
@@ -46,9 +47,9 @@ def prepare_distribution(
     settings: HarnessSettings, env: Mapping[str, str] = os.environ
 ) -> KeycloakDistribution:
     """Fetch, unpack and build Keycloak if the cache lacks it; cheap when it has it."""
-    jdk = find_jdk(env, settings.jvm_dirs)
+    jdk = find_jdk(settings.jvm_dirs, settings.java_home)
     version = settings.keycloak_version
-    cache = settings.cache_dir
+    cache = settings.cache
     cache.mkdir(parents=True, exist_ok=True)
     home = cache / f"keycloak-{version}"
     with _exclusive(cache / ".lock"):
@@ -177,11 +178,3 @@ def _build_if_needed(dist: KeycloakDistribution, env: Mapping[str, str]) -> None
                           + log_tail(log))
     stamp.write_text(json.dumps(wanted))
     progress.done(f"  built in {time.monotonic() - started:.1f} s")
-
-
-def log_tail(path: Path, lines: int = 40) -> str:
-    try:
-        with path.open("rb") as f:
-            return b"".join(deque(f, maxlen=lines)).decode("utf-8", "replace").rstrip()
-    except OSError:
-        return f"({path} could not be read)"

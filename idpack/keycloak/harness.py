@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from idpack.keycloak.distribution import prepare_distribution
-from idpack.keycloak.server import KeycloakServer, PortInUse, free_port
+from idpack.keycloak.server import KeycloakServer, PortInUse
+from idpack.keycloak.settings import HarnessSettings, existing_keycloak
 from idpack.keycloak.target import KeycloakTarget
-from idpack.settings import HarnessSettings
+from idpack.processes import free_port
 
 LOOPBACK = "127.0.0.1"
 
@@ -35,6 +36,7 @@ def start_ephemeral_keycloak(
             dist, instance_dir, host=LOOPBACK, http_port=free_port(LOOPBACK),
             management_port=free_port(LOOPBACK), admin_user="admin",
             admin_password=password, extra_args=extra_args, env=env,
+            themes_dir=settings.themes_dir,
         )
         try:
             server.start(timeout=settings.start_timeout)
@@ -47,15 +49,16 @@ def start_ephemeral_keycloak(
 
 
 @contextmanager
-def keycloak_from_env_or_ephemeral(instance_dir: Path,
-                                   env: Mapping[str, str] = os.environ) -> Iterator[KeycloakTarget]:
+def keycloak_from_env_or_ephemeral(instance_dir: Path, env: Mapping[str, str] = os.environ,
+                                   settings: HarnessSettings | None = None,
+                                   ) -> Iterator[KeycloakTarget]:
     """The Keycloak that KEYCLOAK_URL (with the admin variables) names, else a throwaway
     one started here and stopped afterwards: what tests and benchmarks run against."""
-    existing = KeycloakTarget.from_env(env)
+    existing = existing_keycloak(env)
     if existing is not None:
         yield existing
         return
-    server = start_ephemeral_keycloak(instance_dir, env=env)
+    server = start_ephemeral_keycloak(instance_dir, settings, env=env)
     try:
         yield server.target
     finally:

@@ -3,11 +3,10 @@ under the JVM folders (/usr/lib/jvm), else `java` on PATH."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,10 +84,11 @@ def installed_jdks(jvm_dirs: Iterable[Path]) -> list[Jdk]:
     return sorted(found, key=lambda j: j.major, reverse=True)
 
 
-def find_jdk(env: Mapping[str, str], jvm_dirs: Iterable[Path]) -> Jdk:
-    """The JDK to run Keycloak with, or an IdpackError that says what to install."""
+def find_jdk(jvm_dirs: Iterable[Path], java_home: Path | None = None,
+             search_path: str | None = None) -> Jdk:
+    """The JDK to run Keycloak with, or an IdpackError that says what to install.
+    `search_path`: where to look for `java` (the process's PATH by default)."""
     jvm_dirs = tuple(jvm_dirs)
-    java_home = env.get("JAVA_HOME")
     if java_home:
         jdk = probe(Path(java_home) / "bin" / "java")
         if jdk is None:
@@ -100,7 +100,7 @@ def find_jdk(env: Mapping[str, str], jvm_dirs: Iterable[Path]) -> Jdk:
     if preferred:
         return preferred[0]
 
-    on_path = shutil.which("java", path=env.get("PATH", os.defpath))
+    on_path = shutil.which("java", path=search_path)
     if on_path:
         jdk = probe(Path(on_path))
         if jdk is not None:

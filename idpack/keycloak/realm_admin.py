@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from idpack.keycloak.admin import KeycloakRequestError
+from idpack.keycloak.errors import KeycloakRequestError
 
 if TYPE_CHECKING:
     from idpack.keycloak.admin import KeycloakAdminClient

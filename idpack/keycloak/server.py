@@ -7,10 +7,8 @@ state. The server listens on loopback over HTTP, with health on its own manageme
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -20,17 +18,16 @@ from typing import Self
 
 import requests
 
-from idpack.child_process import popen_options, stop_process_group
 from idpack.errors import IdpackError
-from idpack.keycloak.distribution import KeycloakDistribution, log_tail
+from idpack.keycloak.distribution import KeycloakDistribution
 from idpack.keycloak.target import KeycloakTarget
+from idpack.processes import log_tail, popen_options, port_in_use, stop_process_group
 from idpack.progress import ProgressLine
 
 # Variables that would change what the server does behind our back. KEYCLOAK_ADMIN* are
 # how idpack names an *existing* server's credentials, and Keycloak 26 still reads them
 # as deprecated bootstrap variables.
 _SCRUBBED_ENV = ("KEYCLOAK_ADMIN", "KEYCLOAK_ADMIN_PASSWORD", "JAVA_OPTS")
-THEMES = Path(__file__).resolve().parents[2] / "extensions" / "themes"
 
 
 def _link(link: Path, target: Path) -> None:
@@ -52,28 +49,13 @@ class PortInUse(KeycloakStartError):
     pass
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on right now, chosen by the kernel."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def ensure_port_free(host: str, port: int, setting: str) -> None:
-    """Fail before starting Java when another process already listens on the port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # As the JVM does, so a port merely in TIME_WAIT counts as free.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            raise PortInUse(
-                f"{host}:{port} is already in use, so Keycloak cannot listen there. Stop what "
-                f"holds it (see `ss -ltnp 'sport = :{port}'`) or choose another port with "
-                f"{setting}."
-            ) from None
+def ensure_port_free(host: str, port: int, setting: str, what: str = "Keycloak") -> None:
+    """Fail before starting a server when another process already listens on the port."""
+    if port_in_use(host, port):
+        raise PortInUse(
+            f"{host}:{port} is already in use, so {what} cannot listen there. Stop what "
+            f"holds it (see `ss -ltnp 'sport = :{port}'`) or choose another port with "
+            f"{setting}.")
 
 
 class KeycloakServer:
@@ -88,6 +70,7 @@ class KeycloakServer:
         admin_user: str,
         admin_password: str,
         extra_args: Sequence[str] = (),
+        themes_dir: Path | None = None,
         start_command: Sequence[str] = ("start", "--optimized"),
         env: Mapping[str, str] = os.environ,
         port_settings: tuple[str, str] = ("IDPACK_KEYCLOAK_PORT",
@@ -101,6 +84,7 @@ class KeycloakServer:
         self.admin_user = admin_user
         self._admin_password = admin_password
         self._extra_args = tuple(extra_args)
+        self._themes_dir = themes_dir
         self._start_command = tuple(start_command)
         self._env = env
         self._port_settings = port_settings
@@ -174,8 +158,9 @@ class KeycloakServer:
         if not (inst / "conf").is_dir():
             shutil.copytree(dist / "conf", inst / "conf")
         (inst / "themes").mkdir(exist_ok=True)
-        for theme in sorted(THEMES.iterdir()) if THEMES.is_dir() else ():
-            if theme.is_dir():  # idpack's own themes, live from the checkout
+        themes = self._themes_dir
+        for theme in sorted(themes.iterdir()) if themes and themes.is_dir() else ():
+            if theme.is_dir():  # e.g. idpack's own, live from the checkout
                 _link(inst / "themes" / theme.name, theme)
         for shared in ("lib", "providers"):
             _link(inst / shared, dist / shared)

@@ -1,7 +1,7 @@
 """The resource kinds, in the order apply runs them: the realm before what lives in
 it, roles before what grants them, identity providers before their mappers, flows
-before what binds them. Adding a
-kind is adding its module and one line here."""
+before what binds them. Adding a kind is adding its module and one line here; what
+can be pruned, and how `prune:` and `--prune` name it, follows from this list."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ KINDS: tuple[ResourceKind, ...] = (
 
 _USER_PROFILE = next(k for k in KINDS if isinstance(k, UserProfileKind))
 BY_NAME: dict[str, ResourceKind] = {k.name: k for k in KINDS} | {"user profile": _USER_PROFILE}
+
+# The entries `prune:` accepts and `--prune` turns on, in registry order.
+PRUNABLE: tuple[str, ...] = tuple(k.prune_key for k in KINDS if k.prune_key is not None)
+
+
+def prunable_text() -> str:
+    """The prunable kinds as help and error messages list them."""
+    return ", ".join(PRUNABLE)

@@ -1,11 +1,11 @@
 """Authentication flows: top-level flows declared whole (their steps, in order, with
 requirements, sub-flows and authenticator configs), and where they are bound.
 
-A flow that exists is changed in place, step by step: steps are added, removed,
-re-ordered (by priority) and given their requirement; the flow itself is never
-deleted and created again, so its id, and the bindings and logins in progress that
-refer to it, survive an apply. Keycloak's built-in flows may be tuned (requirements,
-configs) but never get other steps and are never deleted.
+A flow that exists is changed in place, step by step (flow_steps.py): steps are added,
+removed, re-ordered (by priority) and given their requirement; the flow itself is
+never deleted and created again, so its id, and the bindings and logins in progress
+that refer to it, survive an apply. Keycloak's built-in flows may be tuned
+(requirements, configs) but never get other steps and are never deleted.
 
 Two kinds, at two places in the apply order: the flows early (identity providers
 name their first-login flows), the bindings last (the realm's browserFlow and the
@@ -14,117 +14,46 @@ goes only after nothing binds it any more."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from typing import Literal
+
+from pydantic import Field
 
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext, pick
+from provisioning.kinds.flow_steps import (
+    FlowExecution,
+    LiveFlows,
+    exported_steps,
+    outline,
+    plan_steps,
+    reconcile_steps,
+)
 from provisioning.kinds.realm_settings import FLOW_BINDINGS
-from provisioning.live import LiveRealm
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema import AuthenticationFlow, FlowExecution
-
-Json = dict[str, Any]
-STEP = 10  # priorities given to re-ordered steps: 10, 20, 30, ...
+from provisioning.schema_types import Strict, Text
 
 
-# What a step is, in the file and in Keycloak's two readings (export, executions API)
+class AuthenticationFlow(Strict):
+    """A top-level flow, declared whole: its steps in order, with their requirements.
+    Bind it through settings (browserFlow, directGrantFlow, ...), a client's
+    authenticationFlowBindingOverrides, or an identity provider."""
 
-def wanted_key(step: FlowExecution) -> str:
-    return f"flow {step.flowAlias}" if step.flowAlias is not None else str(step.authenticator)
-
-
-def exported_key(step: Json) -> str:
-    """A step of the realm export (AuthenticationExecutionExportRepresentation)."""
-    if step.get("authenticatorFlow"):
-        return f"flow {step.get('flowAlias')}"
-    return str(step.get("authenticator"))
-
-
-def execution_key(execution: Json) -> str:
-    """A step as the executions API shows it (AuthenticationExecutionInfoRepresentation):
-    a sub-flow by its alias, which is its display name."""
-    if execution.get("authenticationFlow"):
-        return f"flow {execution.get('displayName')}"
-    return str(execution.get("providerId"))
-
-
-def numbered(keys: Iterable[str]) -> list[str]:
-    """Keys made unique by occurrence: a flow may hold one authenticator twice."""
-    seen: Counter[str] = Counter()
-    result = []
-    for key in keys:
-        result.append(f"{key}#{seen[key]}" if seen[key] else key)
-        seen[key] += 1
-    return result
-
-
-def outline(steps: list[FlowExecution], indent: str = "") -> list[str]:
-    """The steps as the plan prints them: one line each, sub-flows indented."""
-    lines = []
-    for step in steps:
-        lines.append(f"{indent}{wanted_key(step)}: {step.requirement}")
-        lines += outline(step.executions, indent + "  ")
-    return lines
-
-
-def _live_outline(live: LiveRealm, alias: str) -> list[str]:
-    flow = live.authentication_flows.get(alias) or {}
-    return [f"{exported_key(s)}: {s.get('requirement')}"
-            for s in flow.get("authenticationExecutions", [])]
-
-
-# Plan
-
-def plan_steps(live: LiveRealm, alias: str, steps: list[FlowExecution],
-               where: str = "") -> list[FieldChange]:
-    """How the live flow `alias` differs from `steps`: the list of steps when steps
-    come, go or move, then each kept step's requirement and config, then sub-flows."""
-    flow = live.authentication_flows.get(alias) or {}
-    live_steps = flow.get("authenticationExecutions", [])
-    changes = []
-    wanted = numbered(wanted_key(s) for s in steps)
-    have = numbered(exported_key(s) for s in live_steps)
-    if wanted != have:
-        changes.append(FieldChange(f"{where}executions", _live_outline(live, alias),
-                                   [f"{wanted_key(s)}: {s.requirement}" for s in steps]))
-    by_key = dict(zip(have, live_steps, strict=True))
-    for key, step in zip(wanted, steps, strict=True):
-        current = by_key.get(key)
-        if current is None:
-            continue  # new: created whole, shown in the list above
-        name = f"{where}{wanted_key(step)}"
-        if current.get("requirement") != step.requirement:
-            changes.append(FieldChange(f"{name}.requirement", current.get("requirement"),
-                                       step.requirement))
-        if step.config is not None:
-            config = live.authenticator_configs.get(str(current.get("authenticatorConfig")))
-            if current.get("authenticatorConfig") != step.authenticatorConfig:
-                changes.append(FieldChange(f"{name}.authenticatorConfig",
-                                           current.get("authenticatorConfig"),
-                                           step.authenticatorConfig))
-            if (config or {}).get("config") != step.config:
-                changes.append(FieldChange(f"{name}.config", (config or {}).get("config"),
-                                           step.config))
-        if step.flowAlias is not None:
-            sub = live.authentication_flows.get(step.flowAlias) or {}
-            if step.description is not None and sub.get("description") != step.description:
-                changes.append(FieldChange(f"{name}.description", sub.get("description"),
-                                           step.description))
-            changes += plan_steps(live, step.flowAlias, step.executions,
-                                  f"{where}{step.flowAlias} > ")
-    return changes
+    description: Text | None = None
+    providerId: Literal["basic-flow", "client-flow"] = "basic-flow"
+    executions: list[FlowExecution] = Field(default_factory=list)
 
 
 class AuthenticationFlowsKind:
     name = "authentication flow"
+    # Planned by the bindings' kind, once the bindings have moved off a flow.
+    prune_key = "authenticationFlows"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        live = ctx.live
+        live = LiveFlows.of(ctx.live)
         for alias, flow in ctx.config.authenticationFlows.items():
-            current = live.authentication_flows.get(alias)
+            current = live.flows.get(alias)
             if current is None:
                 fields = [FieldChange("executions", None, outline(flow.executions))]
                 if flow.description is not None:
@@ -163,78 +92,33 @@ class AuthenticationFlowsKind:
             api.update_flow(existing["id"], {**existing, "description": flow.description})
         reconcile_steps(api, alias, flow.executions)
 
-
-# Apply: make one flow's steps what the file says, in place
-
-def _children(api: RealmAdmin, alias: str) -> list[Json]:
-    return [e for e in api.flow_executions(alias) if e.get("level", 0) == 0]
-
-
-def _matched(steps: list[FlowExecution], executions: list[Json]) -> tuple[
-        list[Json | None], list[Json]]:
-    """For each step, its execution (or None), and the executions no step claims."""
-    by_key = dict(zip(numbered(execution_key(e) for e in executions), executions, strict=True))
-    found = [by_key.pop(key, None) for key in numbered(wanted_key(s) for s in steps)]
-    return found, list(by_key.values())
-
-
-def reconcile_steps(api: RealmAdmin, alias: str, steps: list[FlowExecution]) -> None:
-    found, extra = _matched(steps, _children(api, alias))
-    for unwanted in extra:
-        api.delete_execution(unwanted["id"])
-    for step, existing in zip(steps, found, strict=True):
-        if existing is not None:
-            continue
-        if step.flowAlias is None:
-            api.add_execution(alias, str(step.authenticator))
-        else:
-            subflow: Json = {"alias": step.flowAlias, "type": step.providerId,
-                             "description": step.description or ""}
-            if step.authenticator is not None:
-                subflow["provider"] = step.authenticator
-            api.add_subflow(alias, subflow)
-    executions = _children(api, alias)
-    found, _ = _matched(steps, executions)
-    in_order = [e["id"] for e in executions] == [e["id"] for e in found if e is not None]
-    for index, (step, current) in enumerate(zip(steps, found, strict=True)):
-        assert current is not None, f"{wanted_key(step)} was not added to {alias}"
-        execution: Json = current
-        priority = execution.get("priority") if in_order else (index + 1) * STEP
-        if execution.get("requirement") != step.requirement or \
-                execution.get("priority") != priority:
-            api.update_execution(alias, {**execution, "requirement": step.requirement,
-                                         "priority": priority})
-        if step.config is not None:
-            _configure(api, execution, step)
-        if step.flowAlias is not None:
-            if step.description is not None and execution.get("description") != step.description:
-                sub = {"id": execution["flowId"], "alias": step.flowAlias,
-                       "description": step.description, "providerId": step.providerId,
-                       "topLevel": False, "builtIn": False}
-                api.update_flow(execution["flowId"], sub)
-            reconcile_steps(api, step.flowAlias, step.executions)
-
-
-def _configure(api: RealmAdmin, execution: Json, step: FlowExecution) -> None:
-    config_id = execution.get("authenticationConfig")
-    if not config_id:
-        api.create_authenticator_config(execution["id"], {
-            "alias": step.authenticatorConfig, "config": step.config})
-        return
-    current = api.authenticator_config(config_id)
-    if current.get("alias") != step.authenticatorConfig or current.get("config") != step.config:
-        api.update_authenticator_config(config_id, {**current, "alias": step.authenticatorConfig,
-                                                    "config": step.config})
+    def export(self, live: LiveRealm) -> Json | None:
+        """The realm's own top-level flows (Keycloak's built-in ones are left out)."""
+        flows = LiveFlows.of(live)
+        exported = {}
+        for alias, flow in flows.flows.items():
+            if not flow.get("topLevel") or flow.get("builtIn"):
+                continue
+            entry: Json = {}
+            if flow.get("description"):
+                entry["description"] = flow["description"]
+            if flow.get("providerId", "basic-flow") != "basic-flow":
+                entry["providerId"] = flow["providerId"]
+            entry["executions"] = exported_steps(flows, alias)
+            exported[alias] = entry
+        return {"authenticationFlows": exported} if exported else None
 
 
 # Bindings, and pruning once nothing binds a flow
 
 class FlowBindingsKind:
     name = "flow binding"
+    prune_key = None  # a binding is declared or left alone; flows are pruned above
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         live, config = ctx.live, ctx.config
-        known = set(live.authentication_flows) | set(config.authenticationFlows)
+        flows = LiveFlows.of(live)
+        known = set(flows.flows) | set(config.authenticationFlows)
         changes: list[Change] = []
         realm = {k: v for k, v in config.settings.declared().items() if k in FLOW_BINDINGS}
         for field, alias in realm.items():
@@ -245,7 +129,7 @@ class FlowBindingsKind:
         if fields:
             changes.append(Change(self.name, f"realm {config.realm}", "update", tuple(fields),
                                   payload={"realm": {f.path: f.after for f in fields}}))
-        by_id = {f["id"]: alias for alias, f in live.authentication_flows.items()}
+        by_id = _alias_by_id(flows)
         for client_id, client in config.clients.items():
             wanted = client.authenticationFlowBindingOverrides
             if wanted is None:
@@ -262,17 +146,16 @@ class FlowBindingsKind:
                     FieldChange("authenticationFlowBindingOverrides", have or None,
                                 dict(wanted)),), payload={"client": client_id,
                                                           "overrides": dict(wanted)}))
-        if "authenticationFlows" in ctx.prune:
-            changes += self._prune(ctx)
+        if AuthenticationFlowsKind.prune_key in ctx.prune:
+            changes += self._prune(ctx, flows)
         return changes
 
-    def _prune(self, ctx: PlanContext) -> list[Change]:
-        live, config = ctx.live, ctx.config
-        used = _bound_after_apply(ctx)
+    def _prune(self, ctx: PlanContext, flows: LiveFlows) -> list[Change]:
+        used = _bound_after_apply(ctx, flows)
         changes = []
-        for alias, flow in live.authentication_flows.items():
+        for alias, flow in flows.flows.items():
             if (not flow.get("topLevel") or flow.get("builtIn")
-                    or alias in config.authenticationFlows):
+                    or alias in ctx.config.authenticationFlows):
                 continue
             if alias in used:
                 raise ValueError(f"flow {alias!r} is not declared, so --prune would delete "
@@ -298,8 +181,24 @@ class FlowBindingsKind:
                 "authenticationFlowBindingOverrides": {
                     binding: ids[alias] for binding, alias in payload["overrides"].items()}})
 
+    def export(self, live: LiveRealm) -> Json:
+        """The realm's bindings in `settings`, and the realm's own clients' overrides
+        (by flow alias) in their entries."""
+        by_id = _alias_by_id(LiveFlows.of(live))
+        overrides = {}
+        for client_id, client in live.clients.items():
+            bound = client.get("authenticationFlowBindingOverrides") or {}
+            if client_id not in BUILT_IN_CLIENTS and bound:
+                overrides[client_id] = {"authenticationFlowBindingOverrides": {
+                    binding: by_id.get(flow_id, flow_id) for binding, flow_id in bound.items()}}
+        return {"settings": pick(live.export, FLOW_BINDINGS), "clients": overrides}
 
-def _bound_after_apply(ctx: PlanContext) -> dict[str, str]:
+
+def _alias_by_id(flows: LiveFlows) -> dict[str, str]:
+    return {f["id"]: alias for alias, f in flows.flows.items()}
+
+
+def _bound_after_apply(ctx: PlanContext, flows: LiveFlows) -> dict[str, str]:
     """Flow alias -> what will use it once the plan is applied: the realm's bindings,
     clients' overrides and identity providers' login flows, as declared where the file
     declares them and as they are otherwise."""
@@ -310,7 +209,7 @@ def _bound_after_apply(ctx: PlanContext) -> dict[str, str]:
         alias = declared.get(field) or live.export.get(field)
         if alias:
             used[str(alias)] = f"settings.{field}"
-    by_id = {f["id"]: alias for alias, f in live.authentication_flows.items()}
+    by_id = _alias_by_id(flows)
     for client_id, client in live.clients.items():
         overrides = (client.get("authenticationFlowBindingOverrides") or {}).items()
         declared_overrides = config.clients.get(client_id)

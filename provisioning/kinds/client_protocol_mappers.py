@@ -3,16 +3,27 @@ audience mapper, say). Clients without that key keep whatever mappers they have.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
+from provisioning.schema_types import ConfigValue, Strict
+
+
+class ProtocolMapper(Strict):
+    type: str = Field(description="protocolMapper id, e.g. oidc-audience-mapper")
+    protocol: Literal["openid-connect", "saml"] = "openid-connect"
+    config: dict[str, ConfigValue] = Field(default_factory=dict)
 
 
 class ClientProtocolMappersKind:
     name = "client protocol mapper"
+    prune_key = "clientProtocolMappers"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
@@ -39,7 +50,7 @@ class ClientProtocolMappersKind:
                         "client": client_id, "id": live["id"], "representation": {
                             **live, **declared, "config": {**live.get("config", {}),
                                                            **mapper.config}}}))
-            if "clientProtocolMappers" in ctx.prune:
+            if self.prune_key in ctx.prune:
                 changes += [
                     Change(self.name, f"{client_id}/{name}", "delete",
                            (FieldChange("name", name, None),),
@@ -59,3 +70,13 @@ class ClientProtocolMappersKind:
                                               change.payload["representation"])
         else:
             api.delete_client_protocol_mapper(client["id"], change.payload["id"])
+
+    def export(self, live: LiveRealm) -> Json:
+        """The mappers of the realm's own clients, in those clients' entries."""
+        return {"clients": {
+            client_id: {"protocolMappers": {
+                m["name"]: {"type": m["protocolMapper"], "protocol": m["protocol"],
+                            "config": dict(m.get("config") or {})}
+                for m in client["protocolMappers"]}}
+            for client_id, client in live.clients.items()
+            if client_id not in BUILT_IN_CLIENTS and client.get("protocolMappers")}}

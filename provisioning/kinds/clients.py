@@ -4,20 +4,69 @@ clients may be tuned but are never pruned."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import model_validator
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import FINGERPRINT_PREFIX, PlanContext
+from provisioning.kinds.base import (
+    BUILT_IN_CLIENTS,
+    FINGERPRINT_PREFIX,
+    PlanContext,
+    pick,
+    secret_reference,
+)
+from provisioning.kinds.client_protocol_mappers import ProtocolMapper
+from provisioning.kinds.service_accounts import ServiceAccountRoles
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema import Client
+from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text
 
-BUILT_IN_CLIENTS = frozenset({"account", "account-console", "admin-cli", "broker",
-                              "realm-management", "security-admin-console"})
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "secret"
 # Managed by kinds of their own (or, for secrets, by fingerprint below).
 NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers", "defaultClientScopes",
             "authenticationFlowBindingOverrides"}
+
+
+class Client(Strict):
+    name: Text | None = None
+    description: Text | None = None
+    enabled: Bool = True
+    protocol: Literal["openid-connect", "saml"] = "openid-connect"
+    publicClient: Bool = False
+    bearerOnly: Bool | None = None
+    standardFlowEnabled: Bool = True
+    implicitFlowEnabled: Bool = False
+    directAccessGrantsEnabled: Bool = False
+    serviceAccountsEnabled: Bool = False
+    frontchannelLogout: Bool | None = None
+    consentRequired: Bool | None = None
+    fullScopeAllowed: Bool | None = None
+    rootUrl: Text | None = None
+    baseUrl: Text | None = None
+    adminUrl: Text | None = None
+    redirectUris: list[Text] | None = None
+    webOrigins: list[Text] | None = None
+    attributes: dict[str, ConfigValue] | None = None
+    secret: SecretRef | None = None
+    # The fields below are managed by kinds of their own (see NOT_SENT).
+    serviceAccountRoles: ServiceAccountRoles | None = None
+    protocolMappers: dict[str, ProtocolMapper] | None = None
+    # Client scopes this client gets by default, besides those it has (never removed).
+    defaultClientScopes: list[str] | None = None
+    # Flows this client uses instead of the realm's, by alias (applied once they exist).
+    authenticationFlowBindingOverrides: dict[Literal["browser", "direct_grant"], Text] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Client:
+        if self.publicClient and self.secret is not None:
+            raise ValueError("a public client has no secret")
+        if self.publicClient and self.serviceAccountsEnabled:
+            raise ValueError("a public client cannot have a service account")
+        if self.serviceAccountRoles is not None and not self.serviceAccountsEnabled:
+            raise ValueError("serviceAccountRoles needs serviceAccountsEnabled: true")
+        return self
 
 
 def _representation(client_id: str, client: Client, *, declared_only: bool) -> dict[str, Any]:
@@ -28,6 +77,7 @@ def _representation(client_id: str, client: Client, *, declared_only: bool) -> d
 
 class ClientsKind:
     name = "client"
+    prune_key = "clients"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
@@ -70,7 +120,7 @@ class ClientsKind:
             if fields:
                 changes.append(Change(self.name, client_id, "update", tuple(fields),
                                       payload={"id": live["id"], "representation": update}))
-        if "clients" in ctx.prune:
+        if self.prune_key in ctx.prune:
             keep = set(ctx.config.clients) | BUILT_IN_CLIENTS
             changes += [
                 Change(self.name, client_id, "delete", (FieldChange("clientId", client_id, None),),
@@ -95,3 +145,20 @@ class ClientsKind:
             api.update_client(uuid, change.payload["representation"])
         else:
             api.delete_client(change.payload["id"])
+
+    def export(self, live: LiveRealm) -> Json:
+        """The realm's own clients, without what other kinds write into their entries."""
+        fields = [f for f in Client.model_fields if f not in NOT_SENT and f != "attributes"]
+        clients = {}
+        for client_id, client in live.clients.items():
+            if client_id in BUILT_IN_CLIENTS:
+                continue
+            entry = pick(client, fields)
+            attributes = {k: v for k, v in (client.get("attributes") or {}).items()
+                          if k != SECRET_FINGERPRINT}
+            if attributes:
+                entry["attributes"] = attributes
+            if (client.get("attributes") or {}).get(SECRET_FINGERPRINT):
+                entry["secret"] = secret_reference(client_id)
+            clients[client_id] = entry
+        return {"clients": clients}

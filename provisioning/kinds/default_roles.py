@@ -6,17 +6,25 @@ from __future__ import annotations
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds.base import PlanContext
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
+
+
+def default_realm_roles(live: LiveRealm) -> frozenset[str]:
+    """The realm roles every new user gets (composites of default-roles-<realm>)."""
+    default = live.roles.get(f"default-roles-{live.name}") or {}
+    return frozenset((default.get("composites") or {}).get("realm", []))
 
 
 class DefaultRolesKind:
     name = "default roles"
+    prune_key = None  # the declared list is exact already
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         wanted = ctx.config.defaultRoles
         if wanted is None:
             return []
-        have = set(ctx.live.default_realm_roles)
+        have = set(default_realm_roles(ctx.live))
         if ctx.live.exists and have == set(wanted):
             return []
         field = FieldChange("realm roles", sorted(have) if ctx.live.exists else None,
@@ -35,3 +43,6 @@ class DefaultRolesKind:
             api.add_composites(default_role["id"], add)
         if remove:
             api.remove_composites(default_role["id"], remove)
+
+    def export(self, live: LiveRealm) -> Json:
+        return {"defaultRoles": sorted(default_realm_roles(live))}

@@ -4,13 +4,17 @@ at plan time and declared config wins over it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from pydantic import Field, model_validator
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import FINGERPRINT_PREFIX, PlanContext
+from provisioning.kinds.base import FINGERPRINT_PREFIX, PlanContext, pick, secret_reference
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema import IdentityProvider
+from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text
 
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "clientSecret"
 # Keycloak leaves these out of a provider made without them; they mean false.
@@ -19,12 +23,62 @@ LIVE_DEFAULTS = {"trustEmail": False, "storeToken": False, "linkOnly": False,
 NOT_SENT = {"config", "clientSecret", "metadata", "mappers"}
 
 
+class IdentityProviderMapper(Strict):
+    type: str = Field(description="identityProviderMapper id, e.g. oidc-user-attribute-idp-mapper")
+    config: dict[str, ConfigValue] = Field(default_factory=dict)
+
+
+class SamlMetadata(Strict):
+    file: Path | None = None
+    url: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SamlMetadata:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give exactly one of file and url")
+        return self
+
+
+class IdentityProvider(Strict):
+    providerId: str
+    displayName: Text | None = None
+    enabled: Bool = True
+    trustEmail: Bool = False
+    storeToken: Bool = False
+    linkOnly: Bool = False
+    hideOnLogin: Bool | None = None
+    firstBrokerLoginFlowAlias: str = "first broker login"
+    postBrokerLoginFlowAlias: str | None = None
+    config: dict[str, ConfigValue] = Field(default_factory=dict)
+    clientSecret: SecretRef | None = None
+    metadata: SamlMetadata | None = None
+    # Managed by the mappers' kind below.
+    mappers: dict[str, IdentityProviderMapper] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IdentityProvider:
+        if "clientSecret" in self.config:
+            raise ValueError("put the secret in clientSecret (a reference), not in config")
+        if self.metadata is not None and self.providerId != "saml":
+            raise ValueError("metadata is for SAML providers (providerId: saml)")
+        return self
+
+
+def live_mappers(live: LiveRealm) -> dict[str, dict[str, Json]]:
+    """Every identity provider's mappers: provider alias -> mapper name -> mapper."""
+    by_alias: dict[str, dict[str, Json]] = {}
+    for mapper in live.export.get("identityProviderMappers", []):
+        by_alias.setdefault(mapper["identityProviderAlias"], {})[mapper["name"]] = mapper
+    return by_alias
+
+
 def desired_config(alias: str, idp: IdentityProvider, ctx: PlanContext) -> dict[str, str]:
     return {**ctx.imported_metadata.get(alias, {}), **idp.config}
 
 
 class IdentityProvidersKind:
     name = "identity provider"
+    prune_key = "identityProviders"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
@@ -61,7 +115,7 @@ class IdentityProvidersKind:
                 # Keycloak keeps the stored secret when the masked value comes back.
                 changes.append(Change(self.name, alias, "update", tuple(fields),
                                       payload=representation))
-        if "identityProviders" in ctx.prune:
+        if self.prune_key in ctx.prune:
             changes += [Change(self.name, alias, "delete", (FieldChange("alias", alias, None),))
                         for alias in ctx.live.identity_providers
                         if alias not in ctx.config.identityProviders]
@@ -75,16 +129,32 @@ class IdentityProvidersKind:
         else:
             api.delete_identity_provider(change.name)
 
+    def export(self, live: LiveRealm) -> Json:
+        fields = [f for f in IdentityProvider.model_fields if f not in NOT_SENT]
+        providers = {}
+        for alias, provider in live.identity_providers.items():
+            entry = pick(provider, fields)
+            config = dict(provider.get("config") or {})
+            fingerprint = config.pop(SECRET_FINGERPRINT, None)
+            config.pop("clientSecret", None)
+            entry["config"] = config
+            if fingerprint:
+                entry["clientSecret"] = secret_reference(alias)
+            providers[alias] = entry
+        return {"identityProviders": providers}
+
 
 class IdentityProviderMappersKind:
     name = "identity provider mapper"
+    prune_key = "identityProviderMappers"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
+        mappers = live_mappers(ctx.live)
         for alias, idp in ctx.config.identityProviders.items():
-            live_mappers = ctx.live.identity_provider_mappers.get(alias, {})
+            have = mappers.get(alias, {})
             for name, mapper in idp.mappers.items():
-                live = live_mappers.get(name)
+                live = have.get(name)
                 declared: dict[str, Any] = {"identityProviderMapper": mapper.type,
                                             "config": dict(mapper.config)}
                 if live is None:
@@ -101,12 +171,12 @@ class IdentityProviderMappersKind:
                         payload={"alias": alias, "id": live["id"], "representation": {
                             **live, "identityProviderMapper": mapper.type,
                             "config": {**live.get("config", {}), **mapper.config}}}))
-            if "identityProviderMappers" in ctx.prune:
+            if self.prune_key in ctx.prune:
                 changes += [
                     Change(self.name, f"{alias}/{name}", "delete",
                            (FieldChange("name", name, None),),
                            payload={"alias": alias, "id": live["id"]})
-                    for name, live in live_mappers.items() if name not in idp.mappers
+                    for name, live in have.items() if name not in idp.mappers
                 ]
         return changes
 
@@ -119,3 +189,12 @@ class IdentityProviderMappersKind:
                                                 change.payload["representation"])
         else:
             api.delete_identity_provider_mapper(alias, change.payload["id"])
+
+    def export(self, live: LiveRealm) -> Json:
+        """Each provider's mappers, in that provider's entry."""
+        return {"identityProviders": {
+            alias: {"mappers": {name: {"type": m["identityProviderMapper"],
+                                       "config": dict(m.get("config") or {})}
+                                for name, m in mappers.items()}}
+            for alias, mappers in live_mappers(live).items()
+            if mappers and alias in live.identity_providers}}

@@ -2,20 +2,87 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import PlanContext, pick
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change
+from provisioning.schema_types import Bool, ConfigValue, Int, Strict, Text
 
 # Flow bindings name flows this same apply may create: FlowBindingsKind sets them later.
 FLOW_BINDINGS = ("browserFlow", "registrationFlow", "directGrantFlow", "resetCredentialsFlow",
                  "clientAuthenticationFlow", "dockerAuthenticationFlow", "firstBrokerLoginFlow")
+# Password policy ids Keycloak 26 knows (PasswordPolicyProvider ids).
+PASSWORD_POLICIES = {
+    "length", "maxLength", "digits", "lowerCase", "upperCase", "specialChars", "notUsername",
+    "notEmail", "notContainsUsername", "passwordHistory", "passwordBlacklist", "regexPattern",
+    "forceExpiredPasswordChange", "passwordAge", "hashAlgorithm", "hashIterations",
+    "maxAuthAge", "recoveryCodesWarningThreshold",
+}
+
+
+class RealmSettings(Strict):
+    displayName: Text | None = None
+    displayNameHtml: Text | None = None
+    enabled: Bool | None = None
+    registrationAllowed: Bool | None = None
+    registrationEmailAsUsername: Bool | None = None
+    loginWithEmailAllowed: Bool | None = None
+    duplicateEmailsAllowed: Bool | None = None
+    verifyEmail: Bool | None = None
+    resetPasswordAllowed: Bool | None = None
+    rememberMe: Bool | None = None
+    editUsernameAllowed: Bool | None = None
+    sslRequired: Literal["all", "external", "none"] | None = None
+    bruteForceProtected: Bool | None = None
+    permanentLockout: Bool | None = None
+    failureFactor: Int | None = Field(default=None, ge=1)
+    waitIncrementSeconds: Int | None = Field(default=None, ge=0)
+    maxFailureWaitSeconds: Int | None = Field(default=None, ge=0)
+    maxDeltaTimeSeconds: Int | None = Field(default=None, ge=0)
+    passwordPolicy: Text | None = None
+    loginTheme: Text | None = None
+    emailTheme: Text | None = None
+    accountTheme: Text | None = None
+    internationalizationEnabled: Bool | None = None
+    supportedLocales: list[str] | None = None
+    defaultLocale: str | None = None
+    accessTokenLifespan: Int | None = Field(default=None, ge=1)
+    ssoSessionIdleTimeout: Int | None = Field(default=None, ge=1)
+    ssoSessionMaxLifespan: Int | None = Field(default=None, ge=1)
+    actionTokenGeneratedByUserLifespan: Int | None = Field(default=None, ge=1)
+    actionTokenGeneratedByAdminLifespan: Int | None = Field(default=None, ge=1)
+    attributes: dict[str, ConfigValue] | None = None
+    # The realm's flow bindings, by flow alias; applied once the flows exist.
+    browserFlow: Text | None = None
+    registrationFlow: Text | None = None
+    directGrantFlow: Text | None = None
+    resetCredentialsFlow: Text | None = None
+    clientAuthenticationFlow: Text | None = None
+    dockerAuthenticationFlow: Text | None = None
+    firstBrokerLoginFlow: Text | None = None
+
+    @field_validator("passwordPolicy")
+    @classmethod
+    def _known_policies(cls, policy: str | None) -> str | None:
+        if policy is None:
+            return None
+        for part in filter(None, (p.strip() for p in policy.split(" and "))):
+            name = re.sub(r"\(.*\)$", "", part)
+            if name not in PASSWORD_POLICIES:
+                raise ValueError(f"unknown password policy {name!r}; Keycloak knows "
+                                 + ", ".join(sorted(PASSWORD_POLICIES)))
+        return policy
 
 
 class RealmSettingsKind:
     name = "realm"
+    prune_key = None  # a realm is never deleted
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         declared = {k: v for k, v in ctx.config.settings.declared().items()
@@ -35,6 +102,15 @@ class RealmSettingsKind:
             api.create(change.payload)
         else:
             api.update(change.payload)
+
+    def export(self, live: LiveRealm) -> Json:
+        """The realm's name and settings; its flow bindings are the bindings' kind's."""
+        settings = pick(live.export, [f for f in RealmSettings.model_fields
+                                      if f != "attributes" and f not in FLOW_BINDINGS])
+        attributes = {k: v for k, v in live.attributes.items() if not k.startswith("idpack.")}
+        if attributes:
+            settings["attributes"] = attributes
+        return {"realm": live.name, "settings": settings}
 
 
 def _partial(declared: dict[str, Any], changes: list[Any]) -> dict[str, Any]:

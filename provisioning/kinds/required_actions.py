@@ -5,17 +5,33 @@ from __future__ import annotations
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import PlanContext, pick
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change
+from provisioning.schema_types import Bool, ConfigValue, Int, Strict
+
+
+class RequiredAction(Strict):
+    enabled: Bool = True
+    defaultAction: Bool = False
+    priority: Int | None = None
+    config: dict[str, ConfigValue] | None = None
+
+
+def live_required_actions(live: LiveRealm) -> dict[str, Json]:
+    """The realm's registered required actions, by alias."""
+    return {a["alias"]: a for a in live.export.get("requiredActions", [])}
 
 
 class RequiredActionsKind:
     name = "required action"
+    prune_key = None  # Keycloak registers them; a file only tunes them
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
+        registered = live_required_actions(ctx.live)
         for alias, action in ctx.config.requiredActions.items():
-            live = ctx.live.required_actions.get(alias)
+            live = registered.get(alias)
             if ctx.live.exists and live is None:
                 raise ValueError(f"required action {alias} is not registered in realm "
                                  f"{ctx.config.realm}; register it in the admin console first")
@@ -39,3 +55,12 @@ class RequiredActionsKind:
         api.update_required_action(change.name, {**live, **want})
         if config is not None:
             api.set_required_action_config(change.name, {**(live.get("config") or {}), **config})
+
+    def export(self, live: LiveRealm) -> Json:
+        actions = {}
+        for alias, action in live_required_actions(live).items():
+            entry = pick(action, [f for f in RequiredAction.model_fields if f != "config"])
+            if action.get("config"):
+                entry["config"] = dict(action["config"])
+            actions[alias] = entry
+        return {"requiredActions": actions}

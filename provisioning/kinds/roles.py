@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import PlanContext, pick
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema import BUILT_IN_REALM_ROLES
+from provisioning.schema_types import Strict, Text
+
+# Keycloak makes these with every realm (besides default-roles-<realm>).
+BUILT_IN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
 
 
-def built_in_roles(realm: str) -> set[str]:
+class Role(Strict):
+    description: Text | None = None
+    attributes: dict[str, list[str]] | None = None
+
+
+def built_in_roles(realm: str) -> frozenset[str]:
     return BUILT_IN_REALM_ROLES | {f"default-roles-{realm}"}
 
 
 class RolesKind:
     name = "role"
+    prune_key = "roles"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
@@ -30,7 +40,7 @@ class RolesKind:
             if fields:
                 changes.append(Change(self.name, name, "update", tuple(fields),
                                       payload={**_editable(live), **declared}))
-        if "roles" in ctx.prune:
+        if self.prune_key in ctx.prune:
             keep = set(ctx.config.roles) | built_in_roles(ctx.config.realm)
             changes += [Change(self.name, name, "delete", (FieldChange("name", name, None),))
                         for name in ctx.live.roles if name not in keep]
@@ -43,6 +53,18 @@ class RolesKind:
             api.update_role(change.name, change.payload)
         else:
             api.delete_role(change.name)
+
+    def export(self, live: LiveRealm) -> Json:
+        skip = built_in_roles(live.name)
+        roles = {}
+        for name, role in live.roles.items():
+            if name in skip:
+                continue
+            entry = pick(role, ["description"])
+            if role.get("attributes"):
+                entry["attributes"] = role["attributes"]
+            roles[name] = entry
+        return {"roles": roles}
 
 
 def _editable(live: dict[str, object]) -> dict[str, object]:

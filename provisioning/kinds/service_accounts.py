@@ -3,13 +3,23 @@ per client, exactly the declared client roles (the realm's default role stays)."
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
+from provisioning.schema_types import Strict
+
+
+class ServiceAccountRoles(Strict):
+    realm: list[str] = Field(default_factory=list)
+    clients: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ServiceAccountRolesKind:
     name = "service account roles"
+    prune_key = None  # the declared roles are exact already
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
@@ -73,3 +83,19 @@ class ServiceAccountRolesKind:
                 api.add_client_role_mappings(user_id, owner_client["id"], to_add)
             if to_remove:
                 api.remove_client_role_mappings(user_id, owner_client["id"], to_remove)
+
+    def export(self, live: LiveRealm) -> Json:
+        """The roles of the service accounts read into the live realm, in their
+        clients' entries (the realm's default role left out, as plan leaves it)."""
+        entries: Json = {}
+        for client_id, account in live.service_accounts.items():
+            if client_id in BUILT_IN_CLIENTS:
+                continue
+            roles: Json = {}
+            realm_roles = sorted(account.realm_roles - {f"default-roles-{live.name}"})
+            if realm_roles:
+                roles["realm"] = realm_roles
+            if account.client_roles:
+                roles["clients"] = {k: sorted(v) for k, v in account.client_roles.items()}
+            entries[client_id] = {"serviceAccountRoles": roles}
+        return {"clients": entries}

@@ -5,13 +5,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field, model_validator
+
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import same
 from provisioning.kinds.base import FINGERPRINT_PREFIX, MASKED, PlanContext
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema import Smtp
+from provisioning.schema_types import Bool, Int, SecretRef, Strict, Text
 
 PASSWORD_FINGERPRINT = FINGERPRINT_PREFIX + "smtp.password"
+PASSWORD_REFERENCE = "${env:SMTP_PASSWORD}"  # noqa: S105 (what export writes: no value)
+
+
+class Smtp(Strict):
+    host: Text
+    port: Int = Field(default=25, ge=1, le=65535)
+    from_: Text = Field(alias="from")
+    fromDisplayName: Text | None = None
+    replyTo: Text | None = None
+    envelopeFrom: Text | None = None
+    ssl: Bool = False
+    starttls: Bool = False
+    auth: Bool = False
+    user: Text | None = None
+    password: SecretRef | None = None
+    timeout: Int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _auth_needs_credentials(self) -> Smtp:
+        if self.auth and (not self.user or self.password is None):
+            raise ValueError("auth: true needs user and password")
+        return self
 
 
 def smtp_map(smtp: Smtp) -> dict[str, str]:
@@ -28,6 +53,7 @@ def smtp_map(smtp: Smtp) -> dict[str, str]:
 
 class SmtpKind:
     name = "smtp"
+    prune_key = None  # the server is declared or left alone, never removed
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         smtp = ctx.config.smtp
@@ -59,3 +85,23 @@ class SmtpKind:
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
         api.update(change.payload)
+
+    def export(self, live: LiveRealm) -> Json | None:
+        """The server as the file declares it (typed values); the password as a
+        reference, and only where idpack set it."""
+        server = dict(live.export.get("smtpServer") or {})
+        if not server.get("host"):
+            return None
+        smtp: Json = {}
+        for key, value in server.items():
+            if key == "password":
+                continue
+            if key in ("ssl", "starttls", "auth"):
+                smtp[key] = value == "true"
+            elif key in ("port", "timeout"):
+                smtp[key] = int(value)
+            else:
+                smtp[key] = value
+        if server.get("password") and live.attributes.get(PASSWORD_FINGERPRINT):
+            smtp["password"] = PASSWORD_REFERENCE
+        return {"smtp": smtp}

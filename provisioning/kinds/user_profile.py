@@ -4,16 +4,53 @@ username, email and attributes the file does not manage are never dropped."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import PlanContext
+from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema import ProfileAttribute
+from provisioning.schema_types import Bool, Strict, Text
 
 BUILT_IN_ATTRIBUTES = frozenset({"username", "email", "firstName", "lastName"})
 COMPARED_WHOLE = ("validations", "annotations", "permissions", "required", "selector")
+
+
+class AttributePermissions(Strict):
+    view: list[Literal["admin", "user"]] = Field(default_factory=list)
+    edit: list[Literal["admin", "user"]] = Field(default_factory=list)
+
+
+class AttributeRequired(Strict):
+    roles: list[Literal["admin", "user"]] = Field(default_factory=list)
+    scopes: list[str] | None = None
+
+
+class AttributeSelector(Strict):
+    """The attribute takes part in login-flow forms (registration, first broker login,
+    update profile) only when the client asks for one of these scopes; the Admin API
+    always sees it."""
+
+    scopes: list[str] = Field(min_length=1)
+
+
+class ProfileAttribute(Strict):
+    displayName: Text | None = None
+    group: str | None = None
+    multivalued: Bool = False
+    permissions: AttributePermissions = Field(default_factory=AttributePermissions)
+    required: AttributeRequired | None = None
+    validations: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    annotations: dict[str, Any] = Field(default_factory=dict)
+    selector: AttributeSelector | None = None
+
+
+class UserProfile(Strict):
+    unmanagedAttributePolicy: Literal["ENABLED", "ADMIN_VIEW", "ADMIN_EDIT"] | None = None
+    attributes: dict[str, ProfileAttribute] = Field(default_factory=dict)
 
 
 def attribute_document(name: str, attribute: ProfileAttribute) -> dict[str, Any]:
@@ -28,6 +65,7 @@ def _declared(attribute: ProfileAttribute) -> dict[str, Any]:
 
 class UserProfileKind:
     name = "user profile attribute"
+    prune_key = "userProfileAttributes"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         profile = ctx.config.userProfile
@@ -54,7 +92,7 @@ class UserProfileKind:
             if fields:
                 changes.append(Change(self.name, name, "update", tuple(fields),
                                       payload={"attribute": {**live[name], **declared}}))
-        if "userProfileAttributes" in ctx.prune:
+        if self.prune_key in ctx.prune:
             keep = set(profile.attributes) | BUILT_IN_ATTRIBUTES
             changes += [Change(self.name, name, "delete", (FieldChange("name", name, None),),
                                payload={})
@@ -73,3 +111,15 @@ class UserProfileKind:
                 attributes.insert(position, change.payload["attribute"])
             document["attributes"] = attributes
         api.put_user_profile(document)
+
+    def export(self, live: LiveRealm) -> Json:
+        document = live.user_profile or {}
+        profile: Json = {}
+        if document.get("unmanagedAttributePolicy"):
+            profile["unmanagedAttributePolicy"] = document["unmanagedAttributePolicy"]
+        profile["attributes"] = {
+            a["name"]: {k: v for k, v in a.items()
+                        if k in ProfileAttribute.model_fields and v not in (None, {}, [])}
+            for a in document.get("attributes", [])
+        }
+        return {"userProfile": profile}

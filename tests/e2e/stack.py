@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
+from idpack.processes import free_port
 from tests.support.smtp_peer import Received, smtp_peer
 from tests.unit.geo.networks import write_database
 

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.store import open_store
+from idpack.store.short_links import NAMESPACE
 from mail.dkim_keys import load as load_dkim_keys
-from mail.links import NAMESPACE
 from tests.e2e.browser import Screenshots
 from tests.e2e.mail import mails_to, short_link_in, text_of, wait_for_mails
 from tests.e2e.stack import Stack

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from flask import Flask
 from werkzeug.serving import make_server
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 
 HOST = "127.0.0.1"
 

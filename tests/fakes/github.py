@@ -33,7 +33,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, Response, jsonify, redirect, render_template_string, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from tests.fakes import HOST, serving
 
 API_PREFIX = "/api/v3"

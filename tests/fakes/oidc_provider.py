@@ -50,7 +50,7 @@ from authlib.oidc.discovery import OpenIDProviderMetadata  # type: ignore[import
 from flask import Flask, Response, jsonify, render_template_string, request
 from joserfc.jwk import RSAKey
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from tests.fakes import HOST, serving
 
 SCOPES = ("openid", "profile", "email")

@@ -55,7 +55,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response as PlainResponse
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 
 SAML_ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion"
 # WAYF's attributes by their names on the wire (urn:oid, NameFormat uri).

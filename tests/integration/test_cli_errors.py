@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 
 
 def idpack(

@@ -11,9 +11,10 @@ import pytest
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.distribution import prepare_distribution
 from idpack.keycloak.harness import start_ephemeral_keycloak
-from idpack.keycloak.server import KeycloakServer, KeycloakStartError, PortInUse, free_port
+from idpack.keycloak.server import KeycloakServer, KeycloakStartError, PortInUse
+from idpack.keycloak.settings import HarnessSettings
 from idpack.keycloak.target import KeycloakTarget
-from idpack.settings import HarnessSettings
+from idpack.processes import free_port
 from tests.support.processes import processes_mentioning
 
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
+from idpack.processes import free_port
 from tests.support.processes import processes_mentioning
 
 REPO = Path(__file__).resolve().parents[2]

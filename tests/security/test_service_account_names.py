@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from extensions.sidecar.tokens import VerifiedToken
-from idpack.keycloak.admin import KeycloakRequestError
+from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.oidc import unverified_claims
 from tests.support.portal import Browser, PortalStack, visible_text
 from tests.support.sidecar import SidecarRealm, bearer

@@ -27,8 +27,8 @@ from extensions.portal.app import create_app as create_portal
 from extensions.portal.settings import PortalSettings
 from extensions.sidecar.app import create_app as create_sidecar
 from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.server import free_port
 from idpack.keycloak.target import KeycloakTarget
+from idpack.processes import free_port
 from tests.support.realm import SECRETS, apply, load
 from tests.support.sidecar import SidecarRealm
 from tests.support.smtp_peer import Received, smtp_peer
@@ -70,7 +70,7 @@ class PortalStack:
             "portal_url": self.portal_url, "keycloak_url": self.realm.keycloak.url,
             "realm": self.realm.name, "sidecar_url": self.sidecar_url,
             "secret_key": secrets.token_urlsafe(32), "store": self.store}
-        return PortalSettings(**(values | overrides))  # type: ignore[arg-type]
+        return PortalSettings.from_env({}, stack_file=False, **(values | overrides))
 
 
 @contextmanager

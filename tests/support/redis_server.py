@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 
 
 @contextmanager

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from mail.delivery import Backoff
 from mail.dkim_keys import generate
 from mail.relay import Relay
@@ -18,10 +17,10 @@ SELECTOR = "test"
 
 def relay_settings(folder: Path, store: str | None = None) -> RelaySettings:
     generate(folder / "dkim", SELECTOR)
-    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(folder)}),
+    settings = RelaySettings.from_env({"IDPACK_HOME": str(folder)}, stack_file=False,
                        port=free_port(), dkim_selector=SELECTOR, max_size=64 * 1024,
                        metrics_port=free_port())
-    return settings if store is None else replace(settings, store=store)
+    return settings if store is None else settings.model_copy(update={"store": store})
 
 
 @contextmanager

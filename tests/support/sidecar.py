@@ -104,7 +104,7 @@ class SidecarRealm:
             "audience": "idpack-sidecar", "issuer": issuer(self.keycloak.url, self.name),
             "portal_url": "http://portal.test",
         }
-        return SidecarSettings(**(values | overrides))  # type: ignore[arg-type]
+        return SidecarSettings.from_env({}, stack_file=False, **(values | overrides))
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 
 
 @dataclass

@@ -38,7 +38,7 @@ def test_prefers_the_newest_jdk_21_or_later_under_the_jvm_folder(tmp_path: Path)
     fake_jdk(jvm, "java-21-openjdk-amd64", "21.0.8")
     on_path = fake_java_on_path(tmp_path / "bin", tmp_path / "other", "17.0.2")
 
-    jdk = find_jdk({"PATH": str(on_path.parent)}, [jvm])
+    jdk = find_jdk([jvm], search_path=str(on_path.parent))
 
     assert jdk.major == 25
     assert jdk.home == (jvm / "temurin-25-jdk-amd64").resolve()
@@ -58,7 +58,7 @@ def test_java_home_wins_when_set(tmp_path: Path) -> None:
     chosen = tmp_path / "chosen"
     fake_java_on_path(chosen / "bin", chosen, "21.0.1")
 
-    jdk = find_jdk({"JAVA_HOME": str(chosen)}, [jvm])
+    jdk = find_jdk([jvm], java_home=chosen)
 
     assert (jdk.home, jdk.major) == (chosen, 21)
 
@@ -66,7 +66,7 @@ def test_java_home_wins_when_set(tmp_path: Path) -> None:
 def test_java_17_on_path_is_used_when_nothing_newer_is_installed(tmp_path: Path) -> None:
     java = fake_java_on_path(tmp_path / "bin", tmp_path / "jdk17", "17.0.15")
 
-    jdk = find_jdk({"PATH": str(java.parent)}, [tmp_path / "no-jvm-here"])
+    jdk = find_jdk([tmp_path / "no-jvm-here"], search_path=str(java.parent))
 
     assert jdk.version == "17.0.15"
 
@@ -75,12 +75,12 @@ def test_too_old_java_names_the_version_needed(tmp_path: Path) -> None:
     java = fake_java_on_path(tmp_path / "bin", tmp_path / "jdk11", "11.0.22")
 
     with pytest.raises(IdpackError, match=r"Java 11\.0\.22; Keycloak 26 needs Java 17"):
-        find_jdk({"PATH": str(java.parent)}, [])
+        find_jdk([], search_path=str(java.parent))
 
 
 def test_no_java_anywhere_says_what_to_install(tmp_path: Path) -> None:
     with pytest.raises(IdpackError) as caught:
-        find_jdk({"PATH": str(tmp_path)}, [tmp_path / "jvm"])
+        find_jdk([tmp_path / "jvm"], search_path=str(tmp_path))
 
     assert "No Java found" in str(caught.value)
     assert "apt-get install openjdk-17-jdk-headless" in str(caught.value)
@@ -88,4 +88,4 @@ def test_no_java_anywhere_says_what_to_install(tmp_path: Path) -> None:
 
 def test_java_home_without_a_jdk_is_named(tmp_path: Path) -> None:
     with pytest.raises(IdpackError, match=f"JAVA_HOME={tmp_path} does not hold a working JDK"):
-        find_jdk({"JAVA_HOME": str(tmp_path)}, [])
+        find_jdk([], java_home=tmp_path)

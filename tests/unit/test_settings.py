@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from idpack.commands.stack_files import StackSettings
 from idpack.errors import IdpackError
-from idpack.settings import KEYCLOAK_VERSION, HarnessSettings, StackSettings
+from idpack.keycloak.settings import KEYCLOAK_VERSION, HarnessSettings
 
 
 def test_harness_defaults_pin_keycloak_and_cache_outside_the_repo() -> None:
@@ -39,5 +40,6 @@ def test_stack_defaults_are_the_fixed_local_ports() -> None:
 
 
 def test_a_port_that_is_not_a_number_is_named() -> None:
-    with pytest.raises(IdpackError, match="IDPACK_KEYCLOAK_PORT='http' is not a whole number"):
+    with pytest.raises(IdpackError, match="IDPACK_KEYCLOAK_PORT='http': Input should be a "
+                                          "valid integer"):
         StackSettings.from_env({"IDPACK_KEYCLOAK_PORT": "http"})

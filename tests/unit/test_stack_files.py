@@ -4,14 +4,18 @@ import json
 import stat
 from pathlib import Path
 
-from idpack.keycloak.target import KeycloakTarget
-from idpack.stack import (
+from idpack.commands.stack_files import (
     StackFiles,
-    admin_password,
+    generated_secret,
     realm_environment,
-    stack_document,
     write_json_atomically,
 )
+from idpack.commands.up import stack_document
+from idpack.keycloak.target import KeycloakTarget
+
+
+def admin_password(files: StackFiles) -> str:
+    return generated_secret(files.admin_password)
 
 DESIGN_KEYS = {"keycloak_url", "realm", "admin_user", "admin_password", "sidecar_url",
                "portal_url", "smtp_host", "smtp_port", "mail_dir"}

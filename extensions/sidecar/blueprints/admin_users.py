@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from extensions.sidecar.access import Role, caller
+from extensions.sidecar.access import caller
 from extensions.sidecar.context import directory, settings
-from extensions.sidecar.directory import PRIVILEGED
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
     CreatedUser,
@@ -17,8 +16,9 @@ from extensions.sidecar.models import (
     CreateNewUserResponse,
     CreateSingleUserRequest,
 )
+from extensions.sidecar.roles import PRIVILEGED, Role
 from extensions.sidecar.rpc import json_response, parse, rpc
-from idpack.keycloak.admin import KeycloakRequestError
+from idpack.keycloak.errors import KeycloakRequestError
 
 blueprint = Blueprint("admin_users", __name__)
 log = logging.getLogger("idpack.sidecar.users")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from extensions.sidecar.access import Role
 from extensions.sidecar.context import directory
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
@@ -16,6 +15,7 @@ from extensions.sidecar.models import (
     LookupUserWithEmailResponse,
     UserLookup,
 )
+from extensions.sidecar.roles import Role
 from extensions.sidecar.rpc import json_response, parse, rpc
 
 blueprint = Blueprint("lookups", __name__)

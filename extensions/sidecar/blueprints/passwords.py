@@ -7,13 +7,13 @@ import logging
 import requests
 from flask import Blueprint, Response
 
-from extensions.sidecar.access import Role, caller
+from extensions.sidecar.access import caller
 from extensions.sidecar.context import directory, settings
-from extensions.sidecar.directory import PRIVILEGED
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import ChangePasswordRequest, ChangePasswordWithResetRequest
+from extensions.sidecar.roles import PRIVILEGED, Role
 from extensions.sidecar.rpc import parse, rpc
-from idpack.keycloak.admin import KeycloakRequestError, KeycloakUnavailable
+from idpack.keycloak.errors import KeycloakRequestError, KeycloakUnavailable
 from idpack.keycloak.oidc import logout_session, password_grant
 
 blueprint = Blueprint("passwords", __name__)

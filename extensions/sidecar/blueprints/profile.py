@@ -9,7 +9,7 @@ from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from extensions.sidecar import email_change
-from extensions.sidecar.access import Role, caller
+from extensions.sidecar.access import caller
 from extensions.sidecar.context import directory, settings, store
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.models import (
@@ -18,8 +18,9 @@ from extensions.sidecar.models import (
     UpdateUserInfoRequest,
     first_attribute,
 )
+from extensions.sidecar.roles import Role
 from extensions.sidecar.rpc import json_response, parse, rpc
-from idpack.keycloak.admin import KeycloakRequestError
+from idpack.keycloak.errors import KeycloakRequestError
 
 blueprint = Blueprint("profile", __name__)
 log = logging.getLogger("idpack.sidecar.profile")

@@ -1,5 +1,5 @@
 """MikroCloud short links, `GET /s/<code>`: the relay stores each e-mailed action link
-under a random code (mail/links.py); here a browser follows it. 302 to the stored
+under a random code (idpack.store.short_links); here a browser follows it. 302 to the stored
 target while it is valid, a page saying so when it has expired (410) or never existed
 (404); at most 60 requests a minute per client address (429). Only targets on the
 configured hosts are followed, so the store can never be made an open redirect."""
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request
@@ -16,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from extensions.sidecar.context import settings, store
 from extensions.sidecar.rpc import rpc
-from mail.links import NAMESPACE
+from idpack.store.short_links import ShortLinkStore
 
 blueprint = Blueprint("short_links", __name__)
 log = logging.getLogger("idpack.sidecar.short_links")
@@ -53,14 +52,14 @@ def follow(code: str) -> WerkzeugResponse:
                      headers={"Retry-After": str(wait)})
     if not CODE.match(code):
         return _not_found()
-    link = store().get(NAMESPACE, code)
+    link = ShortLinkStore(store()).get(code)
     if link is None:
         return _not_found()
-    target = str(link.get("target", ""))
+    target = link.target
     if urlsplit(target).hostname not in settings().short_link_hosts:
         log.warning("short link %s points outside the allowed hosts; not followed", code)
         return _not_found()
-    if float(link.get("expires", 0)) <= time.time():
+    if link.expired:
         return _page(410, "This link has expired",
                      "Verification links work for 24 hours. Sign in to MikroCloud and "
                      "choose “Resend Verification Email” to get a new one.",

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -114,7 +114,8 @@ def geo_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
         # only the form's field names matter here.
         keycloak_admin.realm(fresh_realm_name).update(
             {"sslRequired": "none", "loginTheme": "keycloak.v2"})
-        settings = GeoSettings(
+        settings = GeoSettings.from_env(
+            {}, stack_file=False,
             keycloak_url=keycloak.url, realm=fresh_realm_name, client_id="idpack-sidecar",
             client_secret=SECRETS["IDPACK_SIDECAR_CLIENT_SECRET"],
             database=write_database(tmp_path / "city.mmdb"),
@@ -200,7 +201,7 @@ def test_a_restarted_worker_goes_on_where_it_stopped_and_applies_nothing_twice(
 
 def test_an_event_held_by_a_crashed_worker_is_taken_over_when_its_lease_ends(
         geo_realm: GeoRealm, workers: Callable[[GeoSettings], RunningWorker]) -> None:
-    settings = replace(geo_realm.settings, lease_seconds=3.0)
+    settings = geo_realm.settings.model_copy(update={"lease_seconds": 3.0})
     grace = geo_realm.register("grace", DENMARK)
     (event,) = geo_realm.api.events(["REGISTER"], 0)
     # A worker took the event and died before applying it.
@@ -223,7 +224,7 @@ def test_two_workers_on_one_store_apply_each_registration_once(
         request: pytest.FixtureRequest) -> None:
     settings = geo_realm.settings
     if backend == "redis":
-        settings = replace(settings, store=request.getfixturevalue("redis_url"))
+        settings = settings.model_copy(update={"store": request.getfixturevalue("redis_url")})
     addresses = [DENMARK, JAPAN, GERMANY_V6]
     # Some registrations wait for both workers, which then read them at the same moment;
     # the rest arrive while both poll.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from mail.delivery import Backoff, MaildirUpstream, SmtpUpstream, deliver_due
 from mail.spool import Spool
 from tests.support.smtp_peer import Received, smtp_peer

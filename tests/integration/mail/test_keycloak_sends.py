@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from idpack.keycloak.admin import KeycloakAdminClient, KeycloakRequestError
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
+from idpack.store.short_links import NAMESPACE
 from mail.delivery import deliver_due
 from mail.dkim_keys import load as load_keys
-from mail.links import NAMESPACE
 from mail.relay import Relay
 from tests.support.dkim_check import maildir_messages, opendkim_results, verifies
 from tests.support.realm import SECRETS, apply, load

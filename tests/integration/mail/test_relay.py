@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from idpack.store.short_links import NAMESPACE
 from mail.delivery import deliver_due
 from mail.dkim_keys import load
-from mail.links import NAMESPACE
 from mail.relay import Relay
 from tests.support.dkim_check import maildir_messages, verifies
 

@@ -6,15 +6,14 @@ import ipaddress
 import smtplib
 import ssl
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from idpack.cli import cli
+from idpack.commands import cli
 from idpack.errors import IdpackError
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from mail.delivery import Backoff
 from mail.dkim_keys import generate
 from mail.relay import Relay
@@ -35,7 +34,7 @@ def remote_only_relay(tmp_path: Path) -> Iterator[Relay]:
                                input=PASSWORD + "\n", env={"IDPACK_RELAY_USERS": str(users)})
     assert added.exit_code == 0, added.output
     assert PASSWORD not in users.read_text()
-    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
+    settings = RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}, stack_file=False,
                        port=free_port(), dkim_selector="test", metrics_port=0,
                        networks=(ipaddress.ip_network("10.255.0.0/16"),),
                        tls_cert=cert, tls_key=key, users_file=users)
@@ -86,7 +85,7 @@ def test_auth_without_tls_is_refused_at_start(tmp_path: Path) -> None:
     generate(tmp_path / "dkim", "test")
     users = tmp_path / "relay-users"
     users.write_text("")
-    settings = replace(RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}),
+    settings = RelaySettings.from_env({"IDPACK_HOME": str(tmp_path)}, stack_file=False,
                        dkim_selector="test", users_file=users)
 
     with pytest.raises(IdpackError, match="only offered over STARTTLS"):

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from mail.dkim_keys import generate
 from tests.support.realm import REPO
 from tests.support.smtp_peer import smtp_peer

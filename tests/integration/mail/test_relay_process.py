@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from mail.dkim_keys import generate
 from tests.integration.mail.test_relay_crash import start_relay
 from tests.support.realm import REPO

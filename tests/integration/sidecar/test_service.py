@@ -17,7 +17,7 @@ from extensions.sidecar.app import create_app
 from extensions.sidecar.openapi import openapi_path
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import start_ephemeral_keycloak
-from idpack.keycloak.server import free_port
+from idpack.processes import free_port
 from tests.support.realm import REPO, SECRETS, apply, load
 from tests.support.sidecar import OVERLAY, TEST_CLIENT_SECRET, SidecarRealm, bearer
 

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from extensions.sidecar.app import create_app
 from extensions.sidecar.context import STORE
 from idpack.store import Store
-from mail.links import NAMESPACE, LinkRewriter
+from idpack.store.short_links import NAMESPACE
+from mail.links import LinkRewriter
 from tests.support.sidecar import SidecarRealm
 
 ACTION = "http://127.0.0.1:8080/realms/mikrocloud/login-actions/action-token?key=abc"

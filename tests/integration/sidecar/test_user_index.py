@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from extensions.sidecar.access import Role
 from extensions.sidecar.directory import Directory
+from extensions.sidecar.roles import Role
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from tests.support.realm import SECRETS
 from tests.support.sidecar import SidecarRealm

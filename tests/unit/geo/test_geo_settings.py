@@ -36,7 +36,8 @@ def test_keycloak_comes_from_stack_json_and_the_rest_from_the_environment(
 
     settings = GeoSettings.from_env({**SECRET, "GEOIP_DB": str(database),
                                      "IDPACK_STORE": "redis://127.0.0.1:6379/0",
-                                     "IDPACK_GEO_POLL_SECONDS": "2"}, stack_file=stack)
+                                     "IDPACK_GEO_POLL_SECONDS": "2",
+                                     "IDPACK_HOME": str(tmp_path)})
 
     assert (settings.keycloak_url, settings.realm) == ("http://127.0.0.1:8080", "mc")
     assert settings.database == database
@@ -49,7 +50,7 @@ def test_keycloak_comes_from_stack_json_and_the_rest_from_the_environment(
     ({**SECRET, "KEYCLOAK_URL": "http://kc.test", "GEOIP_DB": "/nowhere/city.mmdb"},
      "GEOIP_DB='/nowhere/city.mmdb' is not a file"),
     ({**SECRET, "KEYCLOAK_URL": "http://kc.test", "IDPACK_GEO_POLL_SECONDS": "soon"},
-     "IDPACK_GEO_POLL_SECONDS='soon' is not a number"),
+     "IDPACK_GEO_POLL_SECONDS='soon': Input should be a valid number"),
     ({**SECRET, "KEYCLOAK_URL": "http://kc.test", "IDPACK_GEO_POLL_SECONDS": "0"},
      "must be above 0"),
 ])

@@ -8,8 +8,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from idpack.store.short_links import NAMESPACE
 from idpack.store.sqlite import SqliteStore
-from mail.links import NAMESPACE, LinkRewriter
+from mail.links import LinkRewriter
 
 
 def action_link(exp: float) -> str:

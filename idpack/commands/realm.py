@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -11,15 +10,16 @@ from pathlib import Path
 
 import click
 
+from idpack.commands.stack_files import StackFiles, StackSettings, local_secrets
 from idpack.errors import IdpackError
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.realm_admin import RealmAdmin
-from idpack.keycloak.target import KeycloakTarget
+from idpack.keycloak.settings import existing_keycloak, keycloak_to_talk_to
 from idpack.progress import say
-from idpack.settings import StackSettings
-from idpack.stack import StackFiles, local_secrets, realm_files
+from idpack.settings import read_stack_file
 from provisioning.config import LoadedConfig, load_config
 from provisioning.engine import apply_plan, plan_realm
+from provisioning.kinds import prunable_text
 from provisioning.plan import Plan
 from provisioning.source import ConfigError
 
@@ -37,8 +37,7 @@ realm_option = click.option(
 prune_option = click.option(
     "--prune", is_flag=True,
     help="Delete what is in Keycloak but not in the file, for every prunable kind "
-         "(roles, clients, identityProviders, identityProviderMappers, "
-         "userProfileAttributes). Without it only the kinds listed under prune: are.")
+         f"({prunable_text()}). Without it only the kinds listed under prune: are.")
 
 
 def _paths(files: tuple[Path, ...], environment: str | None) -> list[Path]:
@@ -62,7 +61,7 @@ def _load(files: tuple[Path, ...], environment: str | None, realm: str | None) -
         paths = _paths(files, environment)
         return _with_hint(lambda: load_config(paths, env, realm=realm)), paths
     stack, document = local
-    paths = _paths(files, environment) if files or environment else realm_files(stack)
+    paths = _paths(files, environment) if files or environment else stack.realm_files()
     generated = local_secrets(StackFiles(stack.state_dir), env)
     # The plain values the realm file reads, as `make run` gave them (see idpack.stack).
     where = {"IDPACK_PORTAL_URL": document.get("portal_url"),
@@ -80,14 +79,11 @@ def _load(files: tuple[Path, ...], environment: str | None, realm: str | None) -
 
 def _local_stack() -> tuple[StackSettings, dict[str, object]] | None:
     """`make run`'s settings and stack.json, when it is the target."""
-    if os.environ.get("KEYCLOAK_URL"):
+    if existing_keycloak() is not None:
         return None
-    stack = StackSettings.from_env(os.environ)
-    try:
-        document = json.loads((stack.state_dir / "stack.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return None
-    return (stack, document) if isinstance(document, dict) else None
+    stack = StackSettings.from_env(stack_file=False)
+    document = read_stack_file(stack.state_dir / "stack.json")
+    return (stack, document) if document else None
 
 
 def _with_hint(load: Callable[[], LoadedConfig]) -> LoadedConfig:
@@ -98,7 +94,7 @@ def _with_hint(load: Callable[[], LoadedConfig]) -> LoadedConfig:
     except ConfigError as exc:
         if not any("is not set" in problem for problem in exc.problems):
             raise
-        secrets_dir = StackSettings.from_env(os.environ).state_dir / "secrets"
+        secrets_dir = StackFiles(StackSettings.from_env(stack_file=False).state_dir).secrets_dir
         raise ConfigError([*exc.problems, (
             "Export the variables named above, with the secrets of the realm's clients and "
             "identity providers. For the local stack of `make run`, unset KEYCLOAK_URL: "
@@ -106,9 +102,7 @@ def _with_hint(load: Callable[[], LoadedConfig]) -> LoadedConfig:
 
 
 def _realm_api(realm: str) -> RealmAdmin:
-    state = StackSettings.from_env(os.environ).state_dir
-    target = KeycloakTarget.from_env_or_stack(os.environ, state / "stack.json")
-    return KeycloakAdminClient.connect(target).realm(realm)
+    return KeycloakAdminClient.connect(keycloak_to_talk_to()).realm(realm)
 
 
 def _colour(no_colour: bool) -> bool:

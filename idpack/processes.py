@@ -1,11 +1,13 @@
-"""Services the local stack runs as child processes (the sidecar, later the relay): start
-one, wait until it answers, stop it, and never leave one behind."""
+"""What running processes takes: free ports, services the local stack runs as child
+processes (start one, wait until it answers, stop it, never leave one behind), the end
+of a log, and stop signals."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
 import signal
 import socket
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
@@ -20,6 +23,36 @@ from types import FrameType
 import requests
 
 from idpack.errors import IdpackError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now, chosen by the kernel."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether another process listens there (a port merely in TIME_WAIT counts as
+    free, as Java and Python servers reuse it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            return True
+    return False
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The end of a log (however long it grew), for an error message."""
+    try:
+        with path.open("rb") as f:
+            return b"".join(deque(f, maxlen=lines)).decode("utf-8", "replace").rstrip()
+    except OSError:
+        return f"({path} could not be read)"
 
 
 def die_with_parent() -> None:
@@ -105,14 +138,14 @@ class ChildService:
             if self._process.poll() is not None:
                 raise IdpackError(f"{self.name} exited with code {self._process.returncode} "
                                   f"while starting. The end of {self.log_path}:\n"
-                                  + _tail(self.log_path))
+                                  + log_tail(self.log_path, 30))
             if self.ready():
                 return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 self.stop()
                 raise IdpackError(f"{self.name} was not ready within "
                                   f"{timeout:.0f} s. The end of {self.log_path}:\n"
-                                  + _tail(self.log_path))
+                                  + log_tail(self.log_path, 30))
             time.sleep(0.2)
 
     def exit_code(self) -> int | None:
@@ -120,13 +153,6 @@ class ChildService:
 
     def stop(self, timeout: float = 20.0) -> None:
         stop_process_group(self._process, timeout)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"({path} could not be read)"
 
 
 def set_on_signals(event: threading.Event, *signums: int) -> None:
