@@ -47,6 +47,7 @@ integration: fetch
 
 bench: fetch
 	$(BIN)/python bench/keycloak_start.py
+	$(BIN)/python bench/cli_start.py
 	$(BIN)/python bench/realm_plan.py
 	$(BIN)/python bench/sidecar_lookup.py
 	$(BIN)/python bench/relay_throughput.py

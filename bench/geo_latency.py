@@ -30,9 +30,9 @@ from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.config import load_config
 from provisioning.engine import apply_plan, plan_realm
-from tests.integration.geo.test_geo_worker import register
 from tests.support.keycloak import keycloak_for_tests
 from tests.support.realm import SECRETS
+from tests.support.registration import register
 from tests.support.smtp_peer import smtp_peer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,18 +16,21 @@ import pytest
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
+from mail.relay import Relay
 from tests.support.keycloak import keycloak_for_tests
 from tests.support.redis_server import redis_server
+from tests.support.relay import running_relay
 
 TESTS = Path(__file__).parent
-MARKER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e",
-                    "security": "security"}
+MARKER_BY_FOLDER = {"unit": "unit", "peers": "peers", "integration": "integration",
+                    "e2e": "e2e", "security": "security"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test's folder says what it needs: tests/unit nothing, tests/integration a real
-    Keycloak, tests/e2e a browser too. tests/security holds one module per hole found
-    and closed (its tests mark what they need themselves)."""
+    """A test's folder says what it needs: tests/unit nothing, tests/peers real servers
+    on loopback (SMTP peers, Redis, idpack's own processes) but no Keycloak,
+    tests/integration a real Keycloak, tests/e2e a browser too. tests/security holds
+    one module per hole found and closed (its tests mark what they need themselves)."""
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0]
         if folder in MARKER_BY_FOLDER:
@@ -77,3 +80,12 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis (Debian's redis-server) for the store's second backend."""
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite"])
+def relay(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Relay]:
+    """A relay of the test's own: fresh keys, free ports, delivering into a Maildir.
+    Parametrize with "redis" (indirect) to keep links and windows in Redis."""
+    store = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    with running_relay(tmp_path, store) as running:
+        yield running

@@ -20,8 +20,8 @@ from typing import Any
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from idpack.processes import free_port
+from tests.support.geo_database import write_database
 from tests.support.smtp_peer import Received, smtp_peer
-from tests.unit.geo.networks import write_database
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from tests.e2e.browser import Screenshots
 from tests.e2e.mail import mails_to, short_link_in, text_of, wait_for_mails
 from tests.e2e.stack import Stack
 from tests.support.dkim_check import opendkim_results, verifies
-from tests.unit.geo.networks import DENMARK
+from tests.support.geo_database import DENMARK
 
 STRONG_PASSWORD = "Blue-Kettle-42!"
 LIFESPAN = "actionTokenGeneratedByUserLifespan.verify-email"

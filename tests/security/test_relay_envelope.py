@@ -4,22 +4,13 @@ recipient, and refusals for size counted like every other refusal."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mail.relay import Relay
-from tests.support.relay import running_relay
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.peers
 SENDER = "no-reply@mikrocloud.com"
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[Relay]:
-    with running_relay(tmp_path) as running:
-        yield running
 
 
 def refused(relay: Relay, reason: str) -> float | None:

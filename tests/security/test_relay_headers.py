@@ -30,7 +30,7 @@ from mail.relay import Relay
 from tests.support.dkim_check import maildir_messages, opendkim_results, verifies
 from tests.support.relay import SELECTOR, relay_settings, running_relay
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.peers
 
 SENDER = "no-reply@mikrocloud.com"
 FORGED_SUBJECT = ("Please verify your MikroCloud account: it takes one minute, no more "

@@ -33,20 +33,8 @@ from tests.e2e.accounts.conftest import (
     user_token,
 )
 from tests.e2e.stack import Stack
+from tests.support.rpc_table import TABLE
 
-# DESIGN.md's RPC table: method and path of each RPC the roles guard, and who may call.
-TABLE: dict[str, tuple[str, str, set[str]]] = {
-    "createNewUser": ("POST", "/auth/users/register", {"ADMIN", "SERVICE"}),
-    "updateUserInfo": ("POST", "/auth/users/updateUserInfo", {"USER", "ADMIN"}),
-    "getUserInfo": ("GET", "/auth/users/userInfo", {"USER", "ADMIN"}),
-    "changePassword": ("POST", "/auth/users/password", {"USER", "ADMIN"}),
-    "changePasswordWithReset": ("POST", "/auth/users/password/reset", {"SERVICE"}),
-    "lookupUsers": ("POST", "/auth/users/lookup", {"ADMIN", "SERVICE"}),
-    "lookupEmail": ("POST", "/auth/users/lookup/email", {"ADMIN", "SERVICE"}),
-    "lookupUserWithEmail": ("POST", "/auth/users/lookup/with-email", {"SERVICE"}),
-    "retrieveOptionalUserInfo": ("GET", "/auth/users/retrieveOptionalInfo", {"USER", "ADMIN"}),
-    "updateOptionalUserInfo": ("POST", "/auth/users/optionalInfo", {"USER", "ADMIN"}),
-}
 DENIED = {"why": "Permission denied", "errorCode": "PERMISSION_DENIED"}
 
 

@@ -19,7 +19,7 @@ from tests.e2e.federation import (
 )
 from tests.e2e.stack import Stack
 from tests.fakes.github import FakeGitHub, GitHubUser
-from tests.unit.geo.networks import DENMARK
+from tests.support.geo_database import DENMARK
 
 SEED_SCOPES = "openid user email"  # the seed: GitHub is asked for openid, user, email
 

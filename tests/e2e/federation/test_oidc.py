@@ -20,7 +20,7 @@ from tests.e2e.federation import (
 )
 from tests.e2e.stack import Stack
 from tests.fakes.oidc_provider import FakeOidcProvider, OidcUser
-from tests.unit.geo.networks import DENMARK
+from tests.support.geo_database import DENMARK
 
 
 def test_sign_up_through_an_openid_provider_verify_the_email_and_land_in_the_portal(

@@ -33,7 +33,7 @@ from tests.fakes.saml_idp import (
     SCHAC_HOME_ORGANIZATION,
     SN,
 )
-from tests.unit.geo.networks import DENMARK
+from tests.support.geo_database import DENMARK
 
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"

@@ -4,8 +4,6 @@ and the worker fills their country and time zone from a database the test writes
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 import time
 from collections import Counter
@@ -14,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 
 from extensions.geo.settings import GeoSettings
 from extensions.geo.worker import Applied, run
@@ -22,41 +19,13 @@ from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 from idpack.store import open_store
+from tests.support.geo_database import DENMARK, GERMANY_V6, JAPAN, write_database
 from tests.support.realm import SECRETS, apply, load
+from tests.support.registration import register
 from tests.support.smtp_peer import smtp_peer
-from tests.unit.geo.networks import DENMARK, GERMANY_V6, JAPAN, write_database
 
-PASSWORD = "Corr3ct-Horse!"
 PRIVATE = "10.1.2.3"
-PORTAL = "http://127.0.0.1:3000/"
-# A fixed PKCE pair (RFC 7636's example): the portal client requires S256.
-CODE_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-FORM_ACTION = re.compile(r'<form[^>]*id="kc-register-form"[^>]*action="([^"]+)"')
 WITHIN = 5.0  # seconds from a registration to its country and time zone
-
-
-def register(keycloak_url: str, realm: str, username: str, address: str) -> None:
-    """Sign up on the hosted registration page as a browser at `address` would."""
-    session = requests.Session()
-    forwarded = {"X-Forwarded-For": address}
-    page = session.get(f"{keycloak_url}/realms/{realm}/protocol/openid-connect/registrations",
-                       params={"client_id": "portal", "response_type": "code",
-                               "scope": "openid", "redirect_uri": PORTAL,
-                               "code_challenge": CODE_CHALLENGE,
-                               "code_challenge_method": "S256"},
-                       headers=forwarded, timeout=10)
-    assert page.status_code == 200, page.text[:500]
-    action = FORM_ACTION.search(page.text)
-    assert action, "no registration form on the page"
-    # Keycloak marks its cookies Secure; this plain-HTTP test server is local.
-    for cookie in session.cookies:
-        cookie.secure = False
-    done = session.post(html.unescape(action.group(1)), data={
-        "firstName": username.title(), "lastName": "Tester",
-        "email": f"{username}@example.org", "username": username,
-        "password": PASSWORD, "password-confirm": PASSWORD,
-    }, headers=forwarded, allow_redirects=False, timeout=10)
-    assert done.status_code == 302, done.text[:500]
 
 
 @dataclass

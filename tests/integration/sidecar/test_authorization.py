@@ -11,27 +11,18 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from extensions.sidecar.app import create_app
 from extensions.sidecar.rpc import RPCS
 from idpack.keycloak.oidc import password_grant, unverified_claims
 from tests.support.realm import SECRETS
+from tests.support.rpc_table import TABLE
 from tests.support.sidecar import PASSWORD, SidecarRealm, bearer
 
-# The RPC table of DESIGN.md: who may call each.
-TABLE: dict[str, set[str]] = {
-    "createNewUser": {"ADMIN", "SERVICE"},
-    "updateUserInfo": {"USER", "ADMIN"},
-    "getUserInfo": {"USER", "ADMIN"},
-    "changePassword": {"USER", "ADMIN"},
-    "changePasswordWithReset": {"SERVICE"},
-    "lookupUsers": {"ADMIN", "SERVICE"},
-    "lookupEmail": {"ADMIN", "SERVICE"},
-    "lookupUserWithEmail": {"SERVICE"},
-    "retrieveOptionalUserInfo": {"USER", "ADMIN"},
-    "updateOptionalUserInfo": {"USER", "ADMIN"},
-}
+# Routes anyone may call (the link's token is the proof; a short link is public).
+OPEN = {("GET", "/auth/users/verifyUserInfo"), ("GET", "/s/<code>")}
 # A harmless body for each RPC, so an authorized call never changes much.
 BODIES: dict[str, Any] = {
     "createNewUser": [{"username": "x\ny"}],
@@ -43,19 +34,31 @@ BODIES: dict[str, Any] = {
     "lookupUserWithEmail": {"email": "nobody@example.org"},
     "updateOptionalUserInfo": {},
 }
-GUARDED = [spec for spec in RPCS if spec.roles is not None]
 
 
 def call(client: FlaskClient, name: str, headers: dict[str, str]) -> Any:
-    spec = next(s for s in RPCS if s.name == name)
-    if spec.method == "GET":
-        return client.get(spec.path, headers=headers)
-    return client.post(spec.path, headers=headers, json=BODIES.get(name))
+    method, path, _ = TABLE[name]
+    if method == "GET":
+        return client.get(path, headers=headers)
+    return client.post(path, headers=headers, json=BODIES.get(name))
 
 
-def test_the_declared_roles_match_the_rpc_table() -> None:
-    declared = {spec.name: {r.value for r in spec.roles or ()} for spec in GUARDED}
-    assert {k: v for k, v in TABLE.items() if k in declared} == declared
+def test_the_apps_routes_and_guards_are_exactly_the_table(app: Flask) -> None:
+    guarded, open_routes = {}, set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/auth/", "/s/")):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            roles = getattr(view, "allowed_roles", None)
+            if roles is None:
+                open_routes.add((method, rule.rule))
+            else:
+                guarded[(method, rule.rule)] = {r.value for r in roles}
+
+    assert guarded == {(method, path): roles for method, path, roles in TABLE.values()}
+    assert open_routes == OPEN
+    assert {spec.name for spec in RPCS if spec.roles is not None} == set(TABLE)
 
 
 def b64(data: bytes) -> str:
@@ -111,24 +114,24 @@ def tokens(sidecar_realm: SidecarRealm) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("spec", GUARDED, ids=lambda s: s.name)
+@pytest.mark.parametrize("name", TABLE)
 def test_each_rpc_refuses_every_bad_token(client: FlaskClient, tokens: dict[str, str],
-                                          spec: Any) -> None:
-    no_token = call(client, spec.name, {})
+                                          name: str) -> None:
+    no_token = call(client, name, {})
     assert (no_token.status_code, no_token.json["errorCode"]) == (401, "UNAUTHORIZED")
     for kind in ("bad signature", "alg none", "HMAC", "other audience", "garbage"):
-        response = call(client, spec.name, bearer(tokens[kind]))
+        response = call(client, name, bearer(tokens[kind]))
         assert response.status_code == 401, kind
         assert response.json["why"] == "Unauthorized: invalid token", kind
 
 
-@pytest.mark.parametrize("spec", GUARDED, ids=lambda s: s.name)
+@pytest.mark.parametrize("name", TABLE)
 def test_each_rpc_serves_exactly_the_roles_of_the_table(client: FlaskClient,
                                                         tokens: dict[str, str],
-                                                        spec: Any) -> None:
+                                                        name: str) -> None:
     for role in ("USER", "ADMIN", "SERVICE"):
-        response = call(client, spec.name, bearer(tokens[role]))
-        if role in TABLE[spec.name]:
+        response = call(client, name, bearer(tokens[role]))
+        if role in TABLE[name][2]:
             assert response.status_code not in (401, 403, 500), (role, response.json)
         else:
             assert (response.status_code, response.json["why"]) == (401, "Permission denied"), role
@@ -141,10 +144,10 @@ def test_an_expired_token_is_refused_by_every_rpc(sidecar_realm: SidecarRealm,
     expires = unverified_claims(tokens["expired"])["exp"]
     time.sleep(max(0.0, expires + 1 - time.time()))
 
-    for spec in GUARDED:
-        response = call(strict, spec.name, bearer(tokens["expired"]))
+    for name in TABLE:
+        response = call(strict, name, bearer(tokens["expired"]))
         assert (response.status_code, response.json["why"]) == (
-            401, "Unauthorized: invalid token"), spec.name
+            401, "Unauthorized: invalid token"), name
 
 
 def test_an_unverified_user_is_told_why(client: FlaskClient, tokens: dict[str, str]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from extensions.geo.lookup import GeoDatabase, Place, is_local, parse_address, place_of
 from extensions.geo.settings import packaged_database
 from idpack.errors import IdpackError
-from tests.unit.geo.networks import DENMARK, GERMANY_V6, JAPAN, write_database
+from tests.support.geo_database import DENMARK, GERMANY_V6, JAPAN, write_database
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import requests
 
 from idpack.processes import free_port
 from mail.dkim_keys import generate
-from tests.integration.mail.test_relay_crash import start_relay
+from tests.peers.mail.test_relay_crash import start_relay
 from tests.support.realm import REPO
 from tests.support.smtp_peer import smtp_peer
 

@@ -18,7 +18,7 @@ from mail.delivery import Backoff
 from mail.dkim_keys import generate
 from mail.relay import Relay
 from mail.settings import RelaySettings
-from tests.integration.mail.test_relay import verification_mail
+from tests.peers.mail.test_relay import verification_mail
 from tests.support.tls_certificates import self_signed
 
 PASSWORD = "correct horse battery staple"
