@@ -12,6 +12,7 @@ help:
 	@echo "make test   - install, fetch Keycloak if needed, lint, run every test"
 	@echo "make lint   - ruff, mypy and the architecture's import contracts"
 	@echo "make unit   - only the tests that need no server"
+	@echo "make integration - the tests with real servers (Keycloak, Redis, SMTP), no browser"
 	@echo "make bench  - the benchmarks in bench/ (see bench/README.md)"
 
 $(BIN)/python:
@@ -43,7 +44,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
 integration: fetch
-	$(BIN)/pytest -m integration
+	$(BIN)/pytest -m "peers or integration"
 
 bench: fetch
 	$(BIN)/python bench/keycloak_start.py
