@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -276,3 +276,24 @@ def markdown_table(classes: Iterable[type[IdpackSettings]]) -> str:
             parts.append(f"| `{variable}` | {shown} | {field.description or ''} |")
         parts.append("")
     return "\n".join(parts)
+
+
+# The hosts short links may lead to when nothing else is said: the local stack's Keycloak.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+class RealmServiceSettings(IdpackSettings):
+    """What every service working on one realm of one Keycloak reads first: the local
+    stack's state folder, where Keycloak is and which realm (both the running local
+    stack's when unset)."""
+
+    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
+                         "(stack.json, the default store)")
+    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
+                                stack_key="keycloak_url")
+    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
+
+    @field_validator("keycloak_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return value.rstrip("/")

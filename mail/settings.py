@@ -10,10 +10,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_settings import NoDecode
 
-from idpack.settings import DEFAULT_HOME, CommaSet, IdpackSettings, setting
+from idpack.settings import DEFAULT_HOME, LOOPBACK_HOSTS, CommaSet, IdpackSettings, setting
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 
 def _networks(value: Any) -> Any:
@@ -52,7 +51,7 @@ class RelaySettings(IdpackSettings):
                                   derived=lambda s: s["home"] / "dkim")
     short_link_base: str = setting("https://mkcld.link", "IDPACK_SHORT_LINK_BASE",
                                    "Short links are <this>/s/<code>")
-    short_link_hosts: CommaSet = setting(LOCAL_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
+    short_link_hosts: CommaSet = setting(LOOPBACK_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
                                          "Hosts whose action links are shortened")
     store: str = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
                          "IDPACK_HOME/store.sqlite); shared with the sidecar",

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import model_validator
 
 from idpack.errors import IdpackError
-from idpack.settings import DEFAULT_HOME, IdpackSettings, setting
+from idpack.settings import RealmServiceSettings, setting
 
 # The GeoLite2 City database the PyPI package maxminddb-geolite2 ships (built 2018-07-03).
 PACKAGED_DATABASE = ("_maxminddb_geolite2", "GeoLite2-City.mmdb")
@@ -25,13 +25,8 @@ def packaged_database() -> Path:
     return path
 
 
-class GeoSettings(IdpackSettings):
+class GeoSettings(RealmServiceSettings):
     service = "geo worker"
-    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
-                         "(stack.json, the default store)")
-    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
-                                stack_key="keycloak_url")
-    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
     client_id: str = setting("idpack-sidecar", "IDPACK_SIDECAR_CLIENT_ID",
                              "The client it signs in as (the sidecar's)")
     client_secret: str = setting(..., "IDPACK_SIDECAR_CLIENT_SECRET",
@@ -58,7 +53,6 @@ class GeoSettings(IdpackSettings):
 
     @model_validator(mode="after")
     def _checked(self) -> GeoSettings:
-        self.keycloak_url = self.keycloak_url.rstrip("/")
         if not self.database.is_file():
             raise ValueError(f"GEOIP_DB={str(self.database)!r} is not a file: point it at "
                              "a MaxMind City database (.mmdb)")

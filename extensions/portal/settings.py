@@ -4,14 +4,13 @@ are (the local stack's when unset), its client, and how it serves."""
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import field_validator
 
 from idpack.keycloak.oidc import issuer
-from idpack.settings import DEFAULT_HOME, IdpackSettings, setting
+from idpack.settings import RealmServiceSettings, setting
 
 
 def _bound(data: dict[str, Any]) -> tuple[str, int]:
@@ -24,15 +23,10 @@ def _bound(data: dict[str, Any]) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", port or (443 if parts.scheme == "https" else 80)
 
 
-class PortalSettings(IdpackSettings):
+class PortalSettings(RealmServiceSettings):
     service = "portal"
-    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
-                         "(stack.json, the default store)")
     portal_url: str = setting("http://127.0.0.1:3000", "IDPACK_PORTAL_URL",
                               "The portal's public URL; its redirect URIs hang under it")
-    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
-                                stack_key="keycloak_url")
-    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
     sidecar_url: str = setting("http://127.0.0.1:8000", "IDPACK_SIDECAR_URL",
                                "The sidecar", stack_key="sidecar_url")
     secret_key: str = setting(..., "IDPACK_PORTAL_SECRET_KEY", "Signs the session cookie "

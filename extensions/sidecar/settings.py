@@ -3,23 +3,14 @@ unset), its own client, the portal and relay it works with, and how it serves.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import model_validator
 
 from idpack.keycloak.oidc import issuer
-from idpack.settings import DEFAULT_HOME, CommaSet, IdpackSettings, setting
-
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+from idpack.settings import LOOPBACK_HOSTS, CommaSet, RealmServiceSettings, setting
 
 
-class SidecarSettings(IdpackSettings):
+class SidecarSettings(RealmServiceSettings):
     service = "sidecar"
-    home: Path = setting(DEFAULT_HOME, "IDPACK_HOME", "The local stack's state folder "
-                         "(stack.json, the default store)")
-    keycloak_url: str = setting(..., "KEYCLOAK_URL", "Keycloak's base URL",
-                                stack_key="keycloak_url")
-    realm: str = setting("mikrocloud", "IDPACK_REALM", "The realm", stack_key="realm")
     client_id: str = setting("idpack-sidecar", "IDPACK_SIDECAR_CLIENT_ID",
                              "The sidecar's own client (its service account acts in Keycloak)")
     client_secret: str = setting(..., "IDPACK_SIDECAR_CLIENT_SECRET",
@@ -35,7 +26,7 @@ class SidecarSettings(IdpackSettings):
                                  "Keycloak's public URL is not KEYCLOAK_URL")
     portal_url: str = setting("http://127.0.0.1:3000", "IDPACK_PORTAL_URL",
                               "The portal, where verifyUserInfo sends the user back")
-    short_link_hosts: CommaSet = setting(LOCAL_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
+    short_link_hosts: CommaSet = setting(LOOPBACK_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
                                          "Hosts a short link may lead to, comma-separated")
     public_url: str = setting("", "IDPACK_SIDECAR_PUBLIC_URL", "The sidecar's "
                                      "URL in mailed links (default http://127.0.0.1:PORT)")
@@ -67,7 +58,6 @@ class SidecarSettings(IdpackSettings):
 
     @model_validator(mode="after")
     def _derived(self) -> SidecarSettings:
-        self.keycloak_url = self.keycloak_url.rstrip("/")
         self.portal_url = self.portal_url.rstrip("/")
         self.issuer = self.issuer or issuer(self.keycloak_url, self.realm)
         self.public_url = (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")

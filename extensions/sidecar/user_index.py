@@ -19,14 +19,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from extensions.sidecar.roles import Role
+from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role
 from idpack.errors import IdpackError
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
 log = logging.getLogger("idpack.sidecar.index")
-# privileged roles, least to most: the most privileged role is written last
-LOADED_ROLES = (Role.THIRD_PARTY_APP, Role.PROVIDER, Role.SERVICE, Role.ADMIN)
+# The privileged roles, least to most, so the most privileged one is written last.
+LOADED_ROLES = tuple(role for role in reversed(PRECEDENCE) if role in PRIVILEGED)
 WATCHED = ["USER", "REALM_ROLE_MAPPING"]
 
 

@@ -36,10 +36,14 @@ def logout_session(keycloak_url: str, realm: str, client_id: str, secret: str,
 
 
 def password_grant(keycloak_url: str, realm: str, client_id: str, secret: str | None,
-                   username: str, password: str, timeout: float = 10.0) -> requests.Response:
-    """Resource-owner password grant: how a backend checks a current password."""
+                   username: str, password: str, timeout: float = 10.0,
+                   totp: str | None = None) -> requests.Response:
+    """Resource-owner password grant: how a backend checks a current password. `totp`:
+    the code the realm's direct grant flow asks users who set up TOTP for."""
     form = {"grant_type": "password", "client_id": client_id, "username": username,
             "password": password, "scope": "openid"}
+    if totp is not None:
+        form["totp"] = totp
     if secret is not None:
         form["client_secret"] = secret
     return requests.post(token_endpoint(keycloak_url, realm), data=form, timeout=timeout)

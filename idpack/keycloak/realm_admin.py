@@ -287,10 +287,8 @@ class RealmAdmin:
         return user
 
     def create_user(self, representation: Json) -> str:
-        """The new user's id."""
-        self._send("POST", "/users", representation)
-        created = self.users_by_username(representation["username"])
-        return str(created[0]["id"])
+        """The new user's id (from the answer's Location: no search after)."""
+        return self.client.create(f"{self.base}/users", representation)
 
     def update_user(self, user_id: str, representation: Json) -> None:
         self._send("PUT", f"/users/{_q(user_id)}", representation)

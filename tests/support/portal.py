@@ -4,7 +4,6 @@ way a browser does (cookies, redirects, HTML forms), without running a browser."
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import threading
@@ -32,6 +31,7 @@ from idpack.processes import free_port
 from tests.support.realm import SECRETS, apply, load
 from tests.support.sidecar import SidecarRealm
 from tests.support.smtp_peer import Received, smtp_peer
+from tests.support.totp import authenticator
 
 # A second portal client whose access tokens live two seconds, to see the portal send
 # a user with an expired token through sign-in again.
@@ -194,8 +194,7 @@ class Browser:
         the current code."""
         if "totpSecret" in page.text:
             action, inputs = form_with(page, "totpSecret")
-            secret = base64.b32encode(inputs["totpSecret"].encode()).decode()
-            AUTHENTICATORS[username] = pyotp.TOTP(secret)
+            AUTHENTICATORS[username] = authenticator(inputs["totpSecret"])
             return self.http.post(action, timeout=30, data=inputs | {
                 "totp": AUTHENTICATORS[username].now(), "userLabel": "tests"})
         if 'name="otp"' in page.text:

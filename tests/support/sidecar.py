@@ -3,7 +3,6 @@ with real tokens, and the sidecar's settings pointed at it."""
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
-import requests
 
 from extensions.sidecar.settings import SidecarSettings
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -20,11 +18,11 @@ from idpack.keycloak.oidc import (
     client_credentials_token,
     issuer,
     password_grant,
-    token_endpoint,
 )
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 from tests.support.realm import SECRETS, apply, load, token_client
+from tests.support.totp import authenticator
 
 TEST_CLIENT_SECRET = "sidecar-tests-secret-8a1f"
 PASSWORD = "Corr3ct-Horse!"
@@ -68,7 +66,7 @@ class SidecarRealm:
                                                "period": 30, "algorithm": "HmacSHA1"})}],
             "realmRoles": [f"default-roles-{self.name}", *([role] if role else [])]}]})
         [user] = self.api.users_by_username(username)
-        return str(user["id"]), pyotp.TOTP(base64.b32encode(raw.encode()).decode())
+        return str(user["id"]), authenticator(raw)
 
     def token(self, username: str, password: str = PASSWORD,
               client: str = "sidecar-tests") -> str:
@@ -80,11 +78,8 @@ class SidecarRealm:
     def token_with_code(self, username: str, code: str, password: str = PASSWORD) -> str:
         """A user token by password and TOTP code (the realm's direct grant flow asks
         users who have TOTP for the code as `totp`)."""
-        response = requests.post(token_endpoint(self.keycloak.url, self.name), timeout=10,
-                                 data={"grant_type": "password", "client_id": "sidecar-tests",
-                                       "client_secret": TEST_CLIENT_SECRET, "scope": "openid",
-                                       "username": username, "password": password,
-                                       "totp": code})
+        response = password_grant(self.keycloak.url, self.name, "sidecar-tests",
+                                  TEST_CLIENT_SECRET, username, password, totp=code)
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 

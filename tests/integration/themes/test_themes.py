@@ -21,7 +21,6 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import pyotp
 import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -29,6 +28,7 @@ from idpack.keycloak.target import KeycloakTarget
 from tests.support.portal import form_with
 from tests.support.realm import SECRETS, apply, load
 from tests.support.smtp_peer import Received, smtp_peer
+from tests.support.totp import authenticator
 
 PORTAL_CALLBACK = "http://127.0.0.1:3000/callback"  # within the portal's redirect URIs
 GOOD_PASSWORD = "Cloudy-Pa55word"
@@ -281,9 +281,8 @@ def account_console_token(browser: requests.Session, keycloak: KeycloakTarget, r
             # The realm asks every password sign-in for a TOTP code: set one up, as an
             # authenticator app would, from the secret the page holds.
             action, inputs = form_with(signed_in, "totpSecret")
-            secret = base64.b32encode(inputs["totpSecret"].encode()).decode()
             signed_in = browser.post(action, allow_redirects=False, data=inputs | {
-                "totp": pyotp.TOTP(secret).now(), "userLabel": "tests"})
+                "totp": authenticator(inputs["totpSecret"]).now(), "userLabel": "tests"})
         assert signed_in.status_code == 302, signed_in.text[:2000]
         if "code" in parse_qs(urlsplit(signed_in.headers["Location"]).query):
             break
