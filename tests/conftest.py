@@ -23,7 +23,7 @@ from tests.support.relay import running_relay
 
 TESTS = Path(__file__).parent
 MARKER_BY_FOLDER = {"unit": "unit", "peers": "peers", "integration": "integration",
-                    "e2e": "e2e", "security": "security"}
+                    "e2e": "e2e", "security": "security", "deploy": "deploy"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -44,7 +44,7 @@ def create_app(settings: PortalSettings) -> Flask:
         SESSION_COOKIE_SECURE=settings.portal_url.startswith("https://"),
     )
     # The sign-out form ends at Keycloak's end-session endpoint (a redirect after it).
-    protect_pages(app, form_targets=[_origin(settings.keycloak_url)])
+    protect_pages(app, form_targets=[_origin(settings.browser_keycloak_url)])
     oauth = OAuth(app)
     app.extensions[KEYCLOAK] = oauth.register(
         "keycloak",

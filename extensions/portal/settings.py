@@ -44,6 +44,9 @@ class PortalSettings(RealmServiceSettings):
     workers: int = setting(2, "IDPACK_PORTAL_WORKERS", "gunicorn worker processes")
     timeout: float = setting(5.0, "IDPACK_PORTAL_TIMEOUT",
                              "Seconds a call to Keycloak or the sidecar may take")
+    keycloak_public_url: str | None = setting(
+        None, "IDPACK_KEYCLOAK_PUBLIC_URL", "Keycloak as browsers reach it, when the "
+        "portal reaches it elsewhere (behind a proxy); sign-out ends there")
 
     @field_validator("portal_url", "keycloak_url", "sidecar_url")
     @classmethod
@@ -52,6 +55,10 @@ class PortalSettings(RealmServiceSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("is not an http(s) URL")
         return value.rstrip("/")
+
+    @property
+    def browser_keycloak_url(self) -> str:
+        return (self.keycloak_public_url or self.keycloak_url).rstrip("/")
 
     @property
     def issuer(self) -> str:

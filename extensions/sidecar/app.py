@@ -32,7 +32,9 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: SidecarSettings) -> Flask:
-    app = Flask("idpack.sidecar", template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    # Its own static path: behind one proxy with the portal, /static is the portal's.
+    app = Flask("idpack.sidecar", template_folder=str(TEMPLATES), static_folder=str(STATIC),
+                static_url_path="/sidecar-static")
     protect_pages(app)  # the short-link pages and /docs
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -30,6 +30,8 @@ COMMANDS = {
                         "DNS records that publish them."),
     "keycloak": LazyCommand("idpack.commands.keycloak", "keycloak", "The pinned Keycloak "
                             "server distribution."),
+    "deploy": LazyCommand("idpack.commands.deploy", "deploy", "The production stack of "
+                          "docker-compose.yml: images and secrets."),
     "config": LazyCommand("idpack.commands.config", "config", "Print each service's "
                           "effective settings, and where each came from."),
 }

@@ -13,6 +13,7 @@ import click
 from idpack.commands.stack_files import StackFiles, StackSettings, local_secrets
 from idpack.errors import IdpackError
 from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.errors import KeycloakUnavailable
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.settings import existing_keycloak, keycloak_to_talk_to
 from idpack.progress import say
@@ -34,6 +35,10 @@ env_option = click.option(
     help="Merge environments/NAME.yaml (beside the realm file) over it, e.g. --env dev.")
 realm_option = click.option(
     "--realm", metavar="NAME", help="Apply the file to a realm of this name instead.")
+wait_option = click.option(
+    "--wait", "wait_seconds", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+    help="Wait up to this long for Keycloak to answer first (a deployment's one-shot "
+         "realm job starts with the servers).")
 prune_option = click.option(
     "--prune", is_flag=True,
     help="Delete what is in Keycloak but not in the file, for every prunable kind "
@@ -101,8 +106,17 @@ def _with_hint(load: Callable[[], LoadedConfig]) -> LoadedConfig:
             f"idpack then reads the secrets it generated from {secrets_dir}/.")]) from None
 
 
-def _realm_api(realm: str) -> RealmAdmin:
-    return KeycloakAdminClient.connect(keycloak_to_talk_to()).realm(realm)
+def _realm_api(realm: str, wait_seconds: float = 0) -> RealmAdmin:
+    target = keycloak_to_talk_to()
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return KeycloakAdminClient.connect(target).realm(realm)
+        except KeycloakUnavailable as exc:
+            if time.monotonic() >= deadline:
+                raise
+            say(f"Waiting for Keycloak at {target.url}: {str(exc).splitlines()[0]}")
+            time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
 
 
 def _colour(no_colour: bool) -> bool:
@@ -141,17 +155,18 @@ def validate(files: tuple[Path, ...], environment: str | None) -> None:
 @env_option
 @realm_option
 @prune_option
+@wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--no-color", "no_colour", is_flag=True, help="No colour, even on a terminal.")
 def plan(files: tuple[Path, ...], environment: str | None, realm: str | None, prune: bool,
-         as_json: bool, no_colour: bool) -> int:
+         wait_seconds: float, as_json: bool, no_colour: bool) -> int:
     """Show what apply would change, field by field, without changing anything.
 
     Exit code 0 when Keycloak matches the files, 2 when changes are pending, 1 on
     error: `idpack realm plan || alert` detects drift in CI.
     """
     loaded, paths = _load(files, environment, realm)
-    api = _realm_api(loaded.config.realm)
+    api = _realm_api(loaded.config.realm, wait_seconds)
     result = _timed_plan(api, loaded, paths, prune)
     click.echo(result.as_json() if as_json else result.render(colour=_colour(no_colour)))
     return EXIT_IN_SYNC if result.empty else EXIT_CHANGES
@@ -170,16 +185,17 @@ def _timed_plan(api: RealmAdmin, loaded: LoadedConfig, paths: list[Path], prune:
 @env_option
 @realm_option
 @prune_option
+@wait_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--no-color", "no_colour", is_flag=True, help="No colour, even on a terminal.")
 def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, prune: bool,
-          auto_approve: bool, no_colour: bool) -> int:
+          wait_seconds: float, auto_approve: bool, no_colour: bool) -> int:
     """Plan, show the plan, ask, then make Keycloak match the files.
 
     Safe to interrupt and re-run: each run plans from what Keycloak holds now.
     """
     loaded, paths = _load(files, environment, realm)
-    api = _realm_api(loaded.config.realm)
+    api = _realm_api(loaded.config.realm, wait_seconds)
     result = _timed_plan(api, loaded, paths, prune)
     click.echo(result.render(colour=_colour(no_colour)))
     if result.empty:

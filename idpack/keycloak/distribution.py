@@ -28,7 +28,11 @@ ARTIFACT = "org.keycloak:keycloak-quarkus-dist"
 # Build-time options, fixed once by `kc.sh build` so every start can be `--optimized`:
 # an embedded H2 database (each server keeps its own under its instance folder), a local
 # cache (no clustering between the servers of one machine), health on the management port.
+# A server on PostgreSQL (IDPACK_KEYCLOAK_DB_URL) needs another build, kept in a folder
+# of its own so the two never rebuild each other.
 BUILD_OPTIONS = ("--db=dev-file", "--cache=local", "--health-enabled=true")
+DATABASE_BUILD_OPTIONS = {"dev-file": BUILD_OPTIONS,
+                          "postgres": ("--db=postgres", "--cache=local", "--health-enabled=true")}
 BUILD_STAMP = ".idpack-build.json"
 
 
@@ -37,6 +41,7 @@ class KeycloakDistribution:
     version: str
     home: Path
     jdk: Jdk
+    build_options: tuple[str, ...] = BUILD_OPTIONS
 
     @property
     def kc_sh(self) -> Path:
@@ -51,15 +56,27 @@ def prepare_distribution(
     version = settings.keycloak_version
     cache = settings.cache
     cache.mkdir(parents=True, exist_ok=True)
-    home = cache / f"keycloak-{version}"
+    database = settings.database_vendor
+    home = cache / (f"keycloak-{version}" if database == "dev-file"
+                    else f"keycloak-{version}-{database}")
     with _exclusive(cache / ".lock"):
         if not (home / "bin" / "kc.sh").is_file():
             archive = _fetch(version, cache / "downloads", jdk, env)
             _unpack(archive, home, cache)
             archive.unlink()
-        dist = KeycloakDistribution(version=version, home=home, jdk=jdk)
+        dist = KeycloakDistribution(version=version, home=home, jdk=jdk,
+                                    build_options=DATABASE_BUILD_OPTIONS[database])
         _build_if_needed(dist, env)
     return dist
+
+
+def fetch_archive(settings: HarnessSettings, directory: Path,
+                  env: Mapping[str, str] = os.environ) -> Path:
+    """The pristine distribution archive in `directory`, fetched with Maven as the
+    harness fetches it (Maven's local repository makes the second fetch a copy): what
+    the Keycloak image is built from."""
+    jdk = find_jdk(settings.jvm_dirs, settings.java_home)
+    return _fetch(settings.keycloak_version, directory, jdk, env)
 
 
 @contextmanager
@@ -155,19 +172,20 @@ def _unpack(archive: Path, home: Path, cache: Path) -> None:
 
 def _build_if_needed(dist: KeycloakDistribution, env: Mapping[str, str]) -> None:
     stamp = dist.home / BUILD_STAMP
-    wanted = {"options": list(BUILD_OPTIONS)}
+    wanted = {"options": list(dist.build_options)}
     try:
         if json.loads(stamp.read_text()) == wanted:
             return
     except (OSError, ValueError):
         pass
     log = dist.home / "build.log"
-    say(f"Building Keycloak {dist.version} once for fast starts ({' '.join(BUILD_OPTIONS)}) ...")
+    say(f"Building Keycloak {dist.version} once for fast starts "
+        f"({' '.join(dist.build_options)}) ...")
     progress = ProgressLine()
     started = time.monotonic()
     child_env = {**env, "JAVA_HOME": str(dist.jdk.home)}
     with log.open("wb") as out, subprocess.Popen(
-        [str(dist.kc_sh), "build", *BUILD_OPTIONS], stdin=subprocess.DEVNULL,
+        [str(dist.kc_sh), "build", *dist.build_options], stdin=subprocess.DEVNULL,
         stdout=out, stderr=subprocess.STDOUT, env=child_env,
     ) as proc:
         while proc.poll() is None:

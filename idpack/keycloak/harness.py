@@ -31,12 +31,13 @@ def start_ephemeral_keycloak(
     settings = settings or HarnessSettings.from_env(env)
     dist = prepare_distribution(settings, env)
     password = secrets.token_urlsafe(24)
+    database_args, database_env = settings.database_options()
     for attempt in range(1, attempts + 1):
         server = KeycloakServer(
             dist, instance_dir, host=LOOPBACK, http_port=free_port(LOOPBACK),
             management_port=free_port(LOOPBACK), admin_user="admin",
-            admin_password=password, extra_args=extra_args, env=env,
-            themes_dir=settings.themes_dir,
+            admin_password=password, extra_args=[*database_args, *extra_args],
+            env={**env, **database_env}, themes_dir=settings.themes_dir,
         )
         try:
             server.start(timeout=settings.start_timeout)

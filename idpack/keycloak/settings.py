@@ -85,6 +85,13 @@ class HarnessSettings(IdpackSettings):
                                    "Seconds to wait for /health/ready")
     themes_dir: Path | None = setting(None, "IDPACK_THEMES_DIR", "Themes to link into "
                                       "every server's instance (make run: idpack's own)")
+    database_url: str | None = setting(None, "IDPACK_KEYCLOAK_DB_URL", "A PostgreSQL "
+                                       "JDBC URL (jdbc:postgresql://HOST:PORT/DB) for the "
+                                       "servers it starts; unset: each its own H2 file")
+    database_user: str | None = setting(None, "IDPACK_KEYCLOAK_DB_USER",
+                                        "That database's user")
+    database_password: str | None = setting(None, "IDPACK_KEYCLOAK_DB_PASSWORD",
+                                            "and password", secret=True)
 
     @model_validator(mode="after")
     def _cache_default(self) -> HarnessSettings:
@@ -97,3 +104,24 @@ class HarnessSettings(IdpackSettings):
     def cache(self) -> Path:
         assert self.cache_dir is not None
         return self.cache_dir
+
+    @property
+    def database_vendor(self) -> str:
+        """What `kc.sh build --db` the servers need: dev-file (H2) or postgres."""
+        if not self.database_url:
+            return "dev-file"
+        if not self.database_url.startswith("jdbc:postgresql://"):
+            raise IdpackError(f"IDPACK_KEYCLOAK_DB_URL={self.database_url!r}: only "
+                              "PostgreSQL is supported (jdbc:postgresql://HOST:PORT/DB)")
+        return "postgres"
+
+    def database_options(self) -> tuple[list[str], dict[str, str]]:
+        """The start options and environment that point a server at the database."""
+        if not self.database_url:
+            return [], {}
+        options = [f"--db-url={self.database_url}"]
+        if self.database_user:
+            options.append(f"--db-username={self.database_user}")
+        # The password goes through the environment, never a command line `ps` shows.
+        return options, ({"KC_DB_PASSWORD": self.database_password}
+                         if self.database_password else {})

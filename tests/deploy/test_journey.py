@@ -1,0 +1,109 @@
+"""The registration journey through the proxy of the production stack, in Chromium: the
+seed's registration URL, Keycloak's hosted page, the verification mail signed with both
+DKIM keys at the upstream, its short link, a new password, the portal with the country
+and timezone of the address the proxy forwarded. One Keycloak node is stopped between
+the registration and the link: the rest of the journey runs on the other."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from mail.dkim_keys import load as load_dkim_keys
+from tests.deploy.stack import KEYCLOAK_HEALTH, PUBLIC_URL, REALM, Deployment, answers, wait_for
+from tests.e2e.browser import Screenshots, launch
+from tests.support.dkim_check import opendkim_results, verifies
+from tests.support.geo_database import DENMARK
+
+STRONG_PASSWORD = "Blue-Kettle-42!"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def mails_to(deployment: Deployment, address: str) -> list[bytes]:
+    return [raw for recipients, raw in deployment.mail.raw if address in recipients]
+
+
+def wait_for_mail(deployment: Deployment, address: str, seconds: float = 60) -> bytes:
+    wait_for(f"a mail to {address}", lambda: bool(mails_to(deployment, address)), seconds)
+    return mails_to(deployment, address)[0]
+
+
+def test_the_two_keycloak_nodes_are_one_cluster(deployment: Deployment) -> None:
+    """Discovery through the database (jdbc-ping): each node's view holds both."""
+    for node in KEYCLOAK_HEALTH:
+        log = deployment.logs(node)
+        views = re.findall(r"ISPN000094: Received new cluster view .*?\((\d+)\)", log)
+        assert "2" in views, f"{node} never saw a cluster of two:\n{log[-2000:]}"
+
+
+def test_register_through_the_proxy_and_survive_a_keycloak_node_going_down(
+        browser: Browser, deployment: Deployment) -> None:
+    shots = Screenshots("deploy-journey")
+    # The browser comes from Denmark: the balancer in front (the tests, on loopback) says
+    # so, the proxy believes it and forwards the address; Keycloak records it.
+    context = browser.new_context(ignore_https_errors=True,
+                                  extra_http_headers={"X-Forwarded-For": DENMARK})
+    page = context.new_page()
+    email = f"dora-{secrets.token_hex(3)}@example.org"
+    page.goto(f"{PUBLIC_URL}/authenticate/register")  # the seed's registration URL
+    page.wait_for_selector("input[name=firstName]")
+    assert page.url.startswith(f"{PUBLIC_URL}/realms/{REALM}/")
+    shots.take(page, "registration page")
+    page.fill("input[name=firstName]", "Dora")
+    page.fill("input[name=lastName]", "Hansen")
+    page.fill("input[name=email]", email)
+    if page.locator("input[name=username]").count():
+        page.fill("input[name=username]", email.split("@")[0])
+    page.locator("[type=submit]").first.click()
+    expect(page.get_by_role("link", name="Resend Verification Email")).to_be_visible()
+
+    raw = wait_for_mail(deployment, email)
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    assert message["Subject"] == "Verify Email Address"
+    keys = load_dkim_keys(deployment.secrets_dir, "idpack")
+    assert verifies(raw, keys) == [True, True]
+    assert opendkim_results(raw, keys) == {"rsa-sha256": "pass", "ed25519-sha256": "pass"}
+    body = message.get_body(preferencelist=("plain", "html"))
+    assert body is not None
+    found = re.search(rf"{re.escape(PUBLIC_URL)}/s/[A-Za-z0-9_-]+", str(body.get_content()))
+    assert found, body.get_content()
+
+    # One node goes down between the registration and the link.
+    deployment.stop("keycloak-1")
+    try:
+        page.goto(found.group(0))  # the short link: the sidecar's 302 to Keycloak's link
+        page.wait_for_selector("input[name=password-new]")
+        page.fill("input[name=password-new]", STRONG_PASSWORD)
+        page.fill("input[name=password-confirm]", STRONG_PASSWORD)
+        page.locator("[type=submit]").first.click()
+        page.wait_for_url(re.compile(re.escape(PUBLIC_URL) + r"/?(\?.*)?$"))
+        deadline = time.monotonic() + 30
+        while "Europe/Copenhagen" not in page.content():
+            assert time.monotonic() < deadline, page.content()
+            time.sleep(1)
+            page.reload()
+        expect(page.get_by_text(email)).to_be_visible()
+        expect(page.get_by_text("DK", exact=True)).to_be_visible()
+        shots.take(page, "portal with one keycloak node")
+    finally:
+        deployment.start("keycloak-1")
+        wait_for("keycloak-1 again", lambda: answers(KEYCLOAK_HEALTH["keycloak-1"]), 180)
+    context.close()
