@@ -62,7 +62,7 @@ def prepare_distribution(
     with _exclusive(cache / ".lock"):
         if not (home / "bin" / "kc.sh").is_file():
             archive = _fetch(version, cache / "downloads", jdk, env)
-            _unpack(archive, home, cache)
+            _unpack(archive, version, home, cache)
             archive.unlink()
         dist = KeycloakDistribution(version=version, home=home, jdk=jdk,
                                     build_options=DATABASE_BUILD_OPTIONS[database])
@@ -147,7 +147,7 @@ def _pieces(stream: object) -> Iterator[str]:
         yield buffer.decode("utf-8", "replace")
 
 
-def _unpack(archive: Path, home: Path, cache: Path) -> None:
+def _unpack(archive: Path, version: str, home: Path, cache: Path) -> None:
     """Unpack beside the final folder and rename, so a cut-off unpack leaves no half tree."""
     staging = cache / f".unpack-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -160,7 +160,7 @@ def _unpack(archive: Path, home: Path, cache: Path) -> None:
             tar.extract(member, staging, filter="data")
             if index % 50 == 0:
                 progress.update(f"  unpacking {index}/{len(members)} files")
-    unpacked = staging / f"keycloak-{home.name.removeprefix('keycloak-')}"
+    unpacked = staging / f"keycloak-{version}"
     if not (unpacked / "bin" / "kc.sh").is_file():
         raise IdpackError(f"{archive} does not hold {unpacked.name}/bin/kc.sh")
     shutil.rmtree(home, ignore_errors=True)

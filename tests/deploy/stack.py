@@ -3,12 +3,14 @@ podman-compose to drive it, and podman to stop, kill and restart its parts."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -17,7 +19,9 @@ import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
-from tests.support.smtp_peer import Received
+from tests.support.containers import ROOT, image
+from tests.support.geo_database import write_database
+from tests.support.smtp_peer import Received, smtp_peer
 
 PROJECT = "idpack-test"
 PUBLIC_URL = "https://localhost:18443"
@@ -86,6 +90,14 @@ class Deployment:
                               capture_output=True, text=True, check=True)
         return done.stdout + done.stderr
 
+    def public_session(self) -> requests.Session:
+        """A client of the public entry that trusts the self-signed certificate (and
+        only it: REQUESTS_CA_BUNDLE in the environment would override a session's own)."""
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = str(self.secrets_dir / "tls.crt")
+        return session
+
     def secret(self, name: str) -> str:
         return (self.secrets_dir / name).read_text(encoding="utf-8").strip()
 
@@ -148,3 +160,53 @@ def wait_until_ready(stack: Deployment, timeout: float) -> None:
     tls = str(stack.secrets_dir / "tls.crt")
     wait_for("the proxy", partial(answers, f"{PUBLIC_URL}/healthz", verify=tls),
              deadline - time.monotonic())
+
+
+@contextmanager
+def running_deployment(work: Path, logs: Path | None = None,
+                       ready_timeout: float = 420) -> Iterator[Deployment]:
+    """docker-compose.yml with the host-network file, from the :test images: secrets made
+    by `idpack deploy secrets`, mail delivered to an SMTP peer here, a small GeoIP
+    database; up until every part answers, taken down (volumes too) afterwards."""
+    secrets_dir = work / "secrets"
+    subprocess.run([sys.executable, "-m", "idpack", "deploy", "secrets", str(secrets_dir),
+                    "--public-host", "localhost"], check=True, capture_output=True)
+    geo = work / "geo"
+    geo.mkdir(exist_ok=True)
+    write_database(geo / "test.mmdb")
+    geo.chmod(0o755)
+    (geo / "test.mmdb").chmod(0o644)
+    overrides = work / "compose.test.yml"
+    # Retries after seconds, not minutes: the tests wait for deferred mail.
+    retries = {"IDPACK_RELAY_BACKOFF_FIRST": "2", "IDPACK_RELAY_BACKOFF_MAX": "5"}
+    overrides.write_text(json.dumps({"services": {
+        "geo-worker": {"environment": {"GEOIP_DB": "/srv/geo/test.mmdb"},
+                       "volumes": [f"{geo}:/srv/geo:ro"]},
+        "relay-1": {"environment": retries}, "relay-2": {"environment": retries}}}),
+        encoding="utf-8")
+    with smtp_peer() as (mail_port, received):
+        stack = Deployment(
+            files=[ROOT / "docker-compose.yml", ROOT / "deploy" / "compose.host-network.yml",
+                   overrides],
+            variables={
+                "PUBLIC_URL": PUBLIC_URL, "PUBLIC_HOST": "localhost",
+                "IMAGE_TAG": "test", "POSTGRES_IMAGE": image("postgres"),
+                "REDIS_IMAGE": image("redis"), "REALM_ENV": "staging",
+                "RELAY_UPSTREAM": f"smtp://127.0.0.1:{mail_port}",
+                "RELAY_UPSTREAM_STARTTLS": "false", "SECRETS_DIR": str(secrets_dir),
+                # The tests stand for a balancer on loopback in front of the proxy: the
+                # address a client says it comes from is believed from there.
+                "PROXY_TRUSTED_ADDRESSES": "127.0.0.1",
+            },
+            secrets_dir=secrets_dir, mail=received)
+        stack.compose("down", "--volumes", check=False)
+        started = time.monotonic()
+        stack.compose("up", "-d")
+        try:
+            wait_until_ready(stack, timeout=ready_timeout)
+            stack.ready_seconds = time.monotonic() - started
+            yield stack
+        finally:
+            if logs is not None:
+                stack.save_logs(logs)
+            stack.compose("down", "--volumes", check=False)

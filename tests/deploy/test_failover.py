@@ -44,8 +44,7 @@ def test_a_sidecar_replica_stops_under_a_stream_of_lookups(
     stop_at, end_at = time.monotonic() + 5, time.monotonic() + 20
 
     def caller() -> None:
-        session = requests.Session()
-        session.verify = public.verify
+        session = deployment.public_session()
         while time.monotonic() < end_at:
             try:
                 response = session.post(f"{PUBLIC_URL}/auth/users/lookup", timeout=10,

@@ -16,13 +16,18 @@ CODE_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 FORM_ACTION = re.compile(r'<form[^>]*id="kc-register-form"[^>]*action="([^"]+)"')
 
 
-def register(keycloak_url: str, realm: str, username: str, address: str) -> None:
-    """Sign up on the hosted registration page as a browser at `address` would."""
+def register(keycloak_url: str, realm: str, username: str, address: str,
+             portal: str = PORTAL, verify: bool | str = True) -> None:
+    """Sign up on the hosted registration page as a browser at `address` would (through a
+    deployment's proxy: its public URL, its portal, its certificate)."""
     session = requests.Session()
+    if verify is not True:  # a deployment's own certificate, whatever the environment says
+        session.trust_env = False
+        session.verify = verify
     forwarded = {"X-Forwarded-For": address}
     page = session.get(f"{keycloak_url}/realms/{realm}/protocol/openid-connect/registrations",
                        params={"client_id": "portal", "response_type": "code",
-                               "scope": "openid", "redirect_uri": PORTAL,
+                               "scope": "openid", "redirect_uri": portal,
                                "code_challenge": CODE_CHALLENGE,
                                "code_challenge_method": "S256"},
                        headers=forwarded, timeout=10)
