@@ -115,8 +115,11 @@ def prepare_context(build: ImageBuild, images: Sequence[str], say: Callable[[str
     wheels = build.context / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
     say("Making idpack's wheel with pip ...")
+    # A fixed timestamp in the zip makes the same sources the same wheel, so the image
+    # layers after it stay cached until the code changes.
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
-          str(wheels), str(build.root)], build.context / "pip-wheel.log")
+          str(wheels), str(build.root)], build.context / "pip-wheel.log",
+         env={**env, "SOURCE_DATE_EPOCH": "315532800"})
     return version
 
 
@@ -144,11 +147,12 @@ def ca_bundle() -> str:
     raise IdpackError("No CA bundle found for pip in the image build: set SSL_CERT_FILE.")
 
 
-def _run(command: list[str], log: Path) -> None:
+def _run(command: list[str], log: Path, env: Mapping[str, str] | None = None) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=out,
-                              stderr=subprocess.STDOUT, check=False).returncode
+                              stderr=subprocess.STDOUT, check=False,
+                              env=None if env is None else dict(env)).returncode
     if code != 0:
         raise IdpackError(f"`{' '.join(command[:3])} ...` failed (exit {code}); the end of "
                           f"{log}:\n{log_tail(log)}")

@@ -28,7 +28,7 @@ def images(podman: dict[str, str]) -> float:
     return seconds
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # down again before the other test folders run
 def deployment(images: float, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     with running_deployment(tmp_path_factory.mktemp("deployment"),
                             logs=ROOT / "test-artifacts" / "deploy") as stack:

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from mail.dkim_keys import load as load_dkim_keys
@@ -22,8 +24,12 @@ from tests.deploy.stack import KEYCLOAK_HEALTH, PUBLIC_URL, REALM, Deployment, a
 from tests.e2e.browser import Screenshots, launch
 from tests.support.dkim_check import opendkim_results, verifies
 from tests.support.geo_database import DENMARK
+from tests.support.portal import LoopbackCookieJar, form_with
+from tests.support.registration import CODE_CHALLENGE
+from tests.support.totp import authenticator
 
 STRONG_PASSWORD = "Blue-Kettle-42!"
+NODES = {"keycloak-1": "http://127.0.0.1:18082", "keycloak-2": "http://127.0.0.1:18083"}
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +113,50 @@ def test_register_through_the_proxy_and_survive_a_keycloak_node_going_down(
         deployment.start("keycloak-1")
         wait_for("keycloak-1 again", lambda: answers(KEYCLOAK_HEALTH["keycloak-1"]), 180)
     context.close()
+
+
+def test_a_login_begun_on_one_node_finishes_on_the_other(deployment: Deployment) -> None:
+    """Sign-in by hand, each step sent to a node chosen here (not the proxy): the login
+    page from keycloak-1, the password to keycloak-2, the TOTP set-up page from
+    keycloak-1, the code to keycloak-2, which ends with the code for the portal. The
+    login's state lives in the cluster's distributed caches, not in one node."""
+    api = deployment.admin().realm(REALM)
+    name = f"cross-{secrets.token_hex(3)}"
+    user_id = api.create_user({"username": name, "email": f"{name}@example.org",
+                               "emailVerified": True, "enabled": True,
+                               "firstName": "Cross", "lastName": "Node"})
+    api.reset_password(user_id, STRONG_PASSWORD)
+    session = requests.Session()
+    session.trust_env = False
+    session.cookies = LoopbackCookieJar()  # Keycloak's cookies are Secure; hops are HTTP
+
+    def on(node: str, url: str) -> str:
+        """The public URL Keycloak writes into its forms, sent to one node instead."""
+        return url.replace(PUBLIC_URL, NODES[node])
+
+    page = session.get(f"{NODES['keycloak-1']}/realms/{REALM}/protocol/openid-connect/auth",
+                       params={"client_id": "portal", "response_type": "code",
+                               "scope": "openid", "redirect_uri": f"{PUBLIC_URL}/",
+                               "code_challenge": CODE_CHALLENGE,
+                               "code_challenge_method": "S256"}, timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    action, _ = form_with(page, "password")
+    answer = session.post(on("keycloak-2", action), allow_redirects=False, timeout=10,
+                          data={"username": name, "password": STRONG_PASSWORD})
+    # keycloak-2 knows the login keycloak-1 began: it goes on to the second factor
+    # (through Keycloak's redirect to its required-action page, fetched from keycloak-1).
+    for _ in range(3):
+        if answer.status_code != 302:
+            break
+        answer = session.get(on("keycloak-1", answer.headers["Location"]),
+                             allow_redirects=False, timeout=10)
+    assert answer.status_code == 200, answer.text[:1000]
+    assert "totpSecret" in answer.text, answer.text[:1000]
+    action, inputs = form_with(answer, "totpSecret")
+    done = session.post(on("keycloak-2", action), allow_redirects=False, timeout=10,
+                        data=inputs | {"totp": authenticator(inputs["totpSecret"]).now(),
+                                       "userLabel": "tests"})
+    assert done.status_code == 302, done.text[:1000]
+    location = done.headers["Location"]
+    assert location.startswith(f"{PUBLIC_URL}/")
+    assert "code" in parse_qs(urlsplit(location).query)
