@@ -11,7 +11,7 @@ from idpack.keycloak.admin import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds import BY_NAME, KINDS, PRUNABLE
 from provisioning.kinds.base import PlanContext
-from provisioning.live import read_live
+from provisioning.live import read_client_roles, read_live
 from provisioning.plan import SYMBOL, Plan
 from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError
@@ -27,6 +27,8 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
                prune_all: bool = False) -> Plan:
     service_accounts = [cid for cid, c in config.clients.items() if c.serviceAccountRoles]
     live = read_live(api, service_accounts)
+    if live.exists:
+        read_client_roles(api, live, _role_clients(config))
     # --prune: every prunable kind, as the registry lists them (prune_key).
     prune = frozenset(PRUNABLE) if prune_all else frozenset(config.prune)
     # Keycloak parses metadata in a realm's context; a realm this plan creates has
@@ -41,6 +43,16 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
         except ValueError as exc:
             raise ConfigError([f"{kind.name}: {exc}"]) from None
     return Plan(config.realm, tuple(changes))
+
+
+def _role_clients(config: RealmConfig) -> set[str]:
+    """The clients whose roles the file declares, or names as another's composite."""
+    named = set(config.clientRoles)
+    for role in [*config.roles.values(),
+                 *(r for roles in config.clientRoles.values() for r in roles.values())]:
+        if role.composites is not None:
+            named |= set(role.composites.client or {})
+    return named
 
 
 def _saml_metadata(api: RealmAdmin, config: RealmConfig,

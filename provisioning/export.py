@@ -11,7 +11,13 @@ import yaml
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds import KINDS
 from provisioning.kinds.base import BUILT_IN_CLIENTS
-from provisioning.live import Json, LiveRealm, read_live, read_service_accounts
+from provisioning.live import (
+    Json,
+    LiveRealm,
+    read_client_roles,
+    read_live,
+    read_service_accounts,
+)
 
 
 def export_realm(api: RealmAdmin) -> Json:
@@ -21,6 +27,7 @@ def export_realm(api: RealmAdmin) -> Json:
     read_service_accounts(api, live, [
         cid for cid, c in live.clients.items()
         if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS])
+    read_client_roles(api, live, [cid for cid in live.clients if cid not in BUILT_IN_CLIENTS])
     return realm_document(live)
 
 

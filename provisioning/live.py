@@ -40,6 +40,9 @@ class LiveRealm:
     client_list: list[Json] = field(default_factory=list)
     user_profile: Json | None = None
     service_accounts: dict[str, ServiceAccount] = field(default_factory=dict)
+    # clientId -> its roles, for the clients whose roles were read (read_client_roles):
+    # the partial export leaves client roles out unless it exports every client.
+    client_roles: dict[str, list[Json]] = field(default_factory=dict)
 
     @cached_property
     def clients(self) -> dict[str, Json]:
@@ -94,3 +97,30 @@ def read_service_accounts(api: RealmAdmin, live: LiveRealm,
                 for name, entry in (mappings.get("clientMappings") or {}).items()
             },
         )
+
+
+def read_client_roles(api: RealmAdmin, live: LiveRealm, client_ids: Iterable[str]) -> None:
+    """Add the roles of these clients (one read each, side by side), with the
+    composites of their composite roles (one read each more), in the partial export's
+    shape: {"realm": [names], "client": {clientId: [names]}}."""
+    present = [(cid, live.clients[cid]["id"]) for cid in client_ids if cid in live.clients]
+    client_ids_by_uuid = {c["id"]: cid for cid, c in live.clients.items()}
+
+    def with_composites(role: Json) -> Json:
+        if not role.get("composite"):
+            return role
+        composites: Json = {}
+        for member in api.role_composites(role["id"]):
+            if member.get("clientRole"):
+                owner = client_ids_by_uuid.get(member.get("containerId"), "")
+                composites.setdefault("client", {}).setdefault(owner, []).append(
+                    member["name"])
+            else:
+                composites.setdefault("realm", []).append(member["name"])
+        return {**role, "composites": composites}
+
+    def roles_of(item: tuple[str, str]) -> tuple[str, list[Json]]:
+        return item[0], [with_composites(r) for r in api.client_roles(item[1])]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        live.client_roles.update(pool.map(roles_of, present))

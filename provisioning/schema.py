@@ -19,6 +19,7 @@ from provisioning.kinds.authentication_flows import AuthenticationFlow
 from provisioning.kinds.client_scopes import ClientScope
 from provisioning.kinds.clients import Client
 from provisioning.kinds.events import Events
+from provisioning.kinds.groups import Group, check_group_paths
 from provisioning.kinds.identity_providers import IdentityProvider
 from provisioning.kinds.realm_settings import RealmSettings
 from provisioning.kinds.required_actions import RequiredAction
@@ -49,9 +50,17 @@ class RealmConfig(Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     defaultRoles: list[str] | None = None
     clientScopes: dict[str, ClientScope] = Field(default_factory=dict)
+    defaultDefaultClientScopes: list[str] | None = None
+    defaultOptionalClientScopes: list[str] | None = None
     authenticationFlows: dict[str, AuthenticationFlow] = Field(default_factory=dict)
     clients: dict[str, Client] = Field(default_factory=dict)
     identityProviders: dict[str, IdentityProvider] = Field(default_factory=dict)
+    # clientId -> role name -> role, as RealmRepresentation's roles.client.
+    clientRoles: dict[str, dict[str, Role]] = Field(default_factory=dict)
+    # By path: /staff, /staff/admins (each parent declared too).
+    groups: Annotated[dict[str, Group], AfterValidator(check_group_paths)] = Field(
+        default_factory=dict)
+    defaultGroups: list[str] | None = None
     userProfile: UserProfile | None = None
     # Kinds whose undeclared objects plan deletes (Keycloak's built-in ones never).
     prune: list[PruneKey] = Field(default_factory=list)

@@ -233,12 +233,72 @@ class RealmAdmin:
         self._send("DELETE", f"/clients/{_q(uuid)}/protocol-mappers/models/{_q(mapper_id)}")
 
     def client_roles(self, uuid: str) -> list[Json]:
-        roles: list[Json] = self._send("GET", f"/clients/{_q(uuid)}/roles")
+        """A client's roles with their attributes (not the brief form)."""
+        roles: list[Json] = self._send("GET", f"/clients/{_q(uuid)}/roles",
+                                       params={"briefRepresentation": "false"})
         return roles
 
     def service_account_user(self, uuid: str) -> Json:
         user: Json = self._send("GET", f"/clients/{_q(uuid)}/service-account-user")
         return user
+
+    def client_role(self, uuid: str, name: str) -> Json:
+        role: Json = self._send("GET", f"/clients/{_q(uuid)}/roles/{_q(name)}")
+        return role
+
+    def create_client_role(self, uuid: str, representation: Json) -> None:
+        self._send("POST", f"/clients/{_q(uuid)}/roles", representation)
+
+    def update_client_role(self, uuid: str, name: str, representation: Json) -> None:
+        self._send("PUT", f"/clients/{_q(uuid)}/roles/{_q(name)}", representation)
+
+    def delete_client_role(self, uuid: str, name: str) -> None:
+        self._send("DELETE", f"/clients/{_q(uuid)}/roles/{_q(name)}")
+
+    def realm_default_scopes(self, which: str) -> list[Json]:
+        scopes: list[Json] = self._send("GET", f"/default-{_q(which)}-client-scopes")
+        return scopes
+
+    def set_realm_default_scope(self, which: str, scope_id: str, present: bool) -> None:
+        """A client scope every new client gets, as `which` ("default" or "optional")."""
+        self._send("PUT" if present else "DELETE",
+                   f"/default-{_q(which)}-client-scopes/{_q(scope_id)}")
+
+    # Groups
+
+    def group_by_path(self, path: str) -> Json:
+        segments = "/".join(_q(segment) for segment in path.strip("/").split("/"))
+        group: Json = self._send("GET", f"/group-by-path/{segments}")
+        return group
+
+    def create_group(self, representation: Json, parent_id: str | None = None) -> str:
+        """The new group's id; a sub-group of `parent_id` when given."""
+        under = f"/groups/{_q(parent_id)}/children" if parent_id else "/groups"
+        return self.client.create(self.base + under, representation)
+
+    def update_group(self, group_id: str, representation: Json) -> None:
+        self._send("PUT", f"/groups/{_q(group_id)}", representation)
+
+    def delete_group(self, group_id: str) -> None:
+        self._send("DELETE", f"/groups/{_q(group_id)}")
+
+    def group_role_mappings(self, group_id: str) -> Json:
+        mappings: Json = self._send("GET", f"/groups/{_q(group_id)}/role-mappings")
+        return mappings
+
+    def change_group_roles(self, group_id: str, roles: list[Json], *, add: bool,
+                           client_uuid: str | None = None) -> None:
+        """Grant (add) or take back realm roles, or a client's roles, of a group."""
+        where = f"clients/{_q(client_uuid)}" if client_uuid else "realm"
+        self._send("POST" if add else "DELETE",
+                   f"/groups/{_q(group_id)}/role-mappings/{where}", roles)
+
+    def default_groups(self) -> list[Json]:
+        groups: list[Json] = self._send("GET", "/default-groups")
+        return groups
+
+    def set_default_group(self, group_id: str, present: bool) -> None:
+        self._send("PUT" if present else "DELETE", f"/default-groups/{_q(group_id)}")
 
     # Users
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 from provisioning.kinds.authentication_flows import AuthenticationFlowsKind, FlowBindingsKind
 from provisioning.kinds.base import ResourceKind
 from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
+from provisioning.kinds.client_roles import ClientRolesKind, RoleCompositesKind
 from provisioning.kinds.client_scopes import ClientDefaultScopesKind, ClientScopesKind
 from provisioning.kinds.clients import ClientsKind
 from provisioning.kinds.default_roles import DefaultRolesKind
 from provisioning.kinds.events import EventsKind
+from provisioning.kinds.groups import DefaultGroupsKind, GroupsKind
 from provisioning.kinds.identity_providers import (
     IdentityProviderMappersKind,
     IdentityProvidersKind,
 )
+from provisioning.kinds.realm_default_scopes import RealmDefaultClientScopesKind
 from provisioning.kinds.realm_settings import RealmSettingsKind
 from provisioning.kinds.required_actions import RequiredActionsKind
 from provisioning.kinds.roles import RolesKind
@@ -33,10 +36,15 @@ KINDS: tuple[ResourceKind, ...] = (
     DefaultRolesKind(),
     ClientScopesKind(),
     UserProfileKind(),
+    RealmDefaultClientScopesKind(),
     ClientsKind(),
     ClientDefaultScopesKind(),
     ClientProtocolMappersKind(),
+    ClientRolesKind(),
+    RoleCompositesKind(),  # once every role, realm and client, exists
     ServiceAccountRolesKind(),
+    GroupsKind(),
+    DefaultGroupsKind(),
     IdentityProvidersKind(),
     IdentityProviderMappersKind(),
     FlowBindingsKind(),  # last: binds flows and clients made above, then prunes flows

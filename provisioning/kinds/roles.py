@@ -13,9 +13,45 @@ from provisioning.schema_types import Strict, Text
 BUILT_IN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
 
 
+class RoleComposites(Strict):
+    """The roles a composite role contains (RoleRepresentation.composites)."""
+
+    realm: list[Text] | None = None
+    client: dict[str, list[Text]] | None = None
+
+    def normalized(self) -> Json:
+        result: Json = {}
+        if self.realm:
+            result["realm"] = sorted(self.realm)
+        client = {c: sorted(names) for c, names in (self.client or {}).items() if names}
+        if client:
+            result["client"] = client
+        return result
+
+
 class Role(Strict):
     description: Text | None = None
     attributes: dict[str, list[str]] | None = None
+    # Applied by RoleCompositesKind, once every role exists.
+    composites: RoleComposites | None = None
+
+    def declared_without_composites(self) -> dict[str, object]:
+        return {k: v for k, v in self.declared().items() if k != "composites"}
+
+
+def exported_role(role: Json) -> Json:
+    """A live role as the file writes it: description, attributes, composites."""
+    entry = pick(role, ["description"])
+    if role.get("attributes"):
+        entry["attributes"] = role["attributes"]
+    composites = role.get("composites") or {}
+    written = {k: v for k, v in (("realm", sorted(composites.get("realm") or [])),
+                                 ("client", {c: sorted(n) for c, n in
+                                             (composites.get("client") or {}).items() if n}))
+               if v}
+    if written:
+        entry["composites"] = written
+    return entry
 
 
 def built_in_roles(realm: str) -> frozenset[str]:
@@ -29,7 +65,7 @@ class RolesKind:
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         for name, role in ctx.config.roles.items():
-            declared = role.declared()
+            declared = role.declared_without_composites()
             live = ctx.live.roles.get(name)
             if live is None:
                 changes.append(Change(self.name, name, "create",
@@ -60,10 +96,7 @@ class RolesKind:
         for name, role in live.roles.items():
             if name in skip:
                 continue
-            entry = pick(role, ["description"])
-            if role.get("attributes"):
-                entry["attributes"] = role["attributes"]
-            roles[name] = entry
+            roles[name] = exported_role(role)
         return {"roles": roles}
 
 

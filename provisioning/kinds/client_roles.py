@@ -1,0 +1,158 @@
+"""Client roles (`clientRoles: {clientId: {role: ...}}`, as RealmRepresentation's
+roles.client holds them) and the composites of every declared role, realm or client
+(RoleRepresentation's `composites: {realm: [...], client: {clientId: [...]}}`).
+Composites are applied after all roles exist, so a role may contain one declared later.
+The roles of Keycloak's built-in clients are never pruned."""
+
+from __future__ import annotations
+
+from idpack.keycloak.realm_admin import RealmAdmin
+from provisioning.diff import field_changes
+from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext, pick
+from provisioning.kinds.roles import exported_role
+from provisioning.live import Json, LiveRealm
+from provisioning.plan import Change, FieldChange
+
+
+def live_client_roles(live: LiveRealm) -> dict[str, dict[str, Json]]:
+    """clientId -> role name -> role, for the clients whose roles were read."""
+    return {client: {r["name"]: r for r in roles}
+            for client, roles in live.client_roles.items()}
+
+
+class ClientRolesKind:
+    name = "client role"
+    prune_key = "clientRoles"
+
+    def plan(self, ctx: PlanContext) -> list[Change]:
+        changes = []
+        have = live_client_roles(ctx.live)
+        for client_id, roles in ctx.config.clientRoles.items():
+            for name, role in roles.items():
+                declared = role.declared_without_composites()
+                live = have.get(client_id, {}).get(name)
+                title = f"{client_id}/{name}"
+                if live is None:
+                    changes.append(Change(self.name, title, "create",
+                                          tuple(field_changes(declared, {})),
+                                          payload={"client": client_id,
+                                                   "role": {"name": name, **declared}}))
+                    continue
+                fields = field_changes(declared, live)
+                if fields:
+                    changes.append(Change(self.name, title, "update", tuple(fields), payload={
+                        "client": client_id, "role": {
+                            **pick(live, ["name", "description", "attributes"]),
+                            **declared}}))
+        if self.prune_key in ctx.prune:
+            for client_id, live_roles in have.items():
+                if client_id in BUILT_IN_CLIENTS or client_id not in ctx.config.clientRoles:
+                    continue  # only the roles of clients whose roles the file declares
+                keep = ctx.config.clientRoles[client_id]
+                changes += [Change(self.name, f"{client_id}/{name}", "delete",
+                                   (FieldChange("name", name, None),),
+                                   payload={"client": client_id, "role": {"name": name}})
+                            for name in live_roles if name not in keep]
+        return changes
+
+    def apply(self, api: RealmAdmin, change: Change) -> None:
+        uuid = client_uuid(api, change.payload["client"])
+        role = change.payload["role"]
+        if change.action == "create":
+            api.create_client_role(uuid, role)
+        elif change.action == "update":
+            api.update_client_role(uuid, role["name"], role)
+        else:
+            api.delete_client_role(uuid, role["name"])
+
+    def export(self, live: LiveRealm) -> Json | None:
+        exported: dict[str, Json] = {}
+        for client_id, roles in live_client_roles(live).items():
+            if client_id in BUILT_IN_CLIENTS:
+                continue
+            entries = {name: exported_role(role) for name, role in roles.items()}
+            if entries:
+                exported[client_id] = entries
+        return {"clientRoles": exported} if exported else None
+
+
+def client_uuid(api: RealmAdmin, client_id: str) -> str:
+    client = api.client_by_client_id(client_id)
+    if client is None:
+        raise ValueError(f"no client {client_id!r} in realm {api.name}")
+    return str(client["id"])
+
+
+def _composites(role: Json | None) -> Json:
+    """A role's composites with sorted lists, empty parts left out."""
+    found = (role or {}).get("composites") or {}
+    result: Json = {}
+    if found.get("realm"):
+        result["realm"] = sorted(found["realm"])
+    client = {c: sorted(names) for c, names in (found.get("client") or {}).items() if names}
+    if client:
+        result["client"] = client
+    return result
+
+
+class RoleCompositesKind:
+    """The composites of each declared role whose `composites` the file sets: exact."""
+
+    name = "role composites"
+    prune_key = None
+
+    def plan(self, ctx: PlanContext) -> list[Change]:
+        changes = []
+        client_roles = live_client_roles(ctx.live)
+        declared: list[tuple[str, str | None, str, Json]] = [
+            (name, None, name, role.composites.normalized())
+            for name, role in ctx.config.roles.items() if role.composites is not None]
+        declared += [(f"{client_id}/{name}", client_id, name, role.composites.normalized())
+                     for client_id, roles in ctx.config.clientRoles.items()
+                     for name, role in roles.items() if role.composites is not None]
+        for title, client_id, name, wanted in declared:
+            live = (ctx.live.roles.get(name) if client_id is None
+                    else client_roles.get(client_id, {}).get(name))
+            have = _composites(live)
+            if have != wanted:
+                changes.append(Change(self.name, title, "update" if live else "create",
+                                      (FieldChange("composites", have or None, wanted),),
+                                      payload={"client": client_id, "role": name,
+                                               "wanted": wanted}))
+        return changes
+
+    def apply(self, api: RealmAdmin, change: Change) -> None:
+        client_id, name, wanted = (change.payload["client"], change.payload["role"],
+                                   change.payload["wanted"])
+        uuids: dict[str, str] = {}
+
+        def uuid_of(cid: str) -> str:
+            if cid not in uuids:
+                uuids[cid] = client_uuid(api, cid)
+            return uuids[cid]
+
+        role = api.role(name) if client_id is None else api.client_role(uuid_of(client_id), name)
+        current = api.role_composites(str(role["id"]))
+        by_container = {uuid: cid for cid, uuid in uuids.items()}
+        for cid in wanted.get("client", {}):
+            by_container[uuid_of(cid)] = cid
+
+        def key(r: Json) -> tuple[str | None, str]:
+            if not r.get("clientRole"):
+                return None, str(r["name"])
+            container = str(r.get("containerId"))
+            return by_container.get(container, container), str(r["name"])
+
+        want_keys = {(None, n) for n in wanted.get("realm", [])} | {
+            (cid, n) for cid, names in wanted.get("client", {}).items() for n in names}
+        remove = [r for r in current if key(r) not in want_keys]
+        have_keys = {key(r) for r in current}
+        add = [api.role(n) if cid is None else api.client_role(uuid_of(cid), n)
+               for cid, n in sorted(want_keys - have_keys, key=lambda k: (k[0] or "", k[1]))]
+        if add:
+            api.add_composites(str(role["id"]), add)
+        if remove:
+            api.remove_composites(str(role["id"]), remove)
+
+    def export(self, live: LiveRealm) -> Json | None:
+        return None  # written with the roles themselves (RolesKind, ClientRolesKind)
