@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field
 
 from provisioning.kinds import PRUNABLE, prunable_text
 from provisioning.kinds.authentication_flows import AuthenticationFlow
+from provisioning.kinds.client_policies import ClientPolicy, ClientProfile
 from provisioning.kinds.client_scopes import ClientScope
 from provisioning.kinds.clients import Client
 from provisioning.kinds.events import Events
@@ -26,7 +27,7 @@ from provisioning.kinds.required_actions import RequiredAction
 from provisioning.kinds.roles import Role
 from provisioning.kinds.smtp import Smtp
 from provisioning.kinds.user_profile import UserProfile
-from provisioning.schema_types import Strict
+from provisioning.schema_types import Strict, Text
 
 
 def _prunable(key: str) -> str:
@@ -61,6 +62,10 @@ class RealmConfig(Strict):
     groups: Annotated[dict[str, Group], AfterValidator(check_group_paths)] = Field(
         default_factory=dict)
     defaultGroups: list[str] | None = None
+    # locale -> message key -> text: the realm's overrides of its themes' messages.
+    localizationTexts: dict[str, dict[str, Text]] | None = None
+    clientProfiles: dict[str, ClientProfile] = Field(default_factory=dict)
+    clientPolicies: dict[str, ClientPolicy] = Field(default_factory=dict)
     userProfile: UserProfile | None = None
     # Kinds whose undeclared objects plan deletes (Keycloak's built-in ones never).
     prune: list[PruneKey] = Field(default_factory=list)

@@ -264,6 +264,33 @@ class RealmAdmin:
         self._send("PUT" if present else "DELETE",
                    f"/default-{_q(which)}-client-scopes/{_q(scope_id)}")
 
+    # Localization texts
+
+    def set_localization_texts(self, locale: str, texts: dict[str, str]) -> None:
+        """Add or change these texts of `locale` (the others stay)."""
+        self._send("POST", f"/localization/{_q(locale)}", texts)
+
+    def delete_localization_text(self, locale: str, key: str) -> None:
+        self._send("DELETE", f"/localization/{_q(locale)}/{_q(key)}")
+
+    def delete_localization(self, locale: str) -> None:
+        self._send("DELETE", f"/localization/{_q(locale)}")
+
+    def localization_texts(self, locale: str) -> dict[str, str]:
+        texts: dict[str, str] = self._send("GET", f"/localization/{_q(locale)}")
+        return texts
+
+    # Client policies and profiles (the realm's own; Keycloak's global ones are apart)
+
+    def client_policy_documents(self, which: str) -> list[Json]:
+        """The realm's client `which` ("profiles" or "policies")."""
+        document: Json = self._send("GET", f"/client-policies/{_q(which)}")
+        found: list[Json] = document.get(which) or []
+        return found
+
+    def put_client_policy_documents(self, which: str, items: list[Json]) -> None:
+        self._send("PUT", f"/client-policies/{_q(which)}", {which: items})
+
     # Groups
 
     def group_by_path(self, path: str) -> Json:

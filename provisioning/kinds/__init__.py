@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from provisioning.kinds.authentication_flows import AuthenticationFlowsKind, FlowBindingsKind
 from provisioning.kinds.base import ResourceKind
+from provisioning.kinds.client_policies import ClientPoliciesKind, ClientProfilesKind
 from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
 from provisioning.kinds.client_roles import ClientRolesKind, RoleCompositesKind
 from provisioning.kinds.client_scopes import ClientDefaultScopesKind, ClientScopesKind
@@ -18,6 +19,7 @@ from provisioning.kinds.identity_providers import (
     IdentityProviderMappersKind,
     IdentityProvidersKind,
 )
+from provisioning.kinds.localization import LocalizationKind
 from provisioning.kinds.realm_default_scopes import RealmDefaultClientScopesKind
 from provisioning.kinds.realm_settings import RealmSettingsKind
 from provisioning.kinds.required_actions import RequiredActionsKind
@@ -45,6 +47,9 @@ KINDS: tuple[ResourceKind, ...] = (
     ServiceAccountRolesKind(),
     GroupsKind(),
     DefaultGroupsKind(),
+    LocalizationKind(),
+    ClientProfilesKind(),
+    ClientPoliciesKind(),  # after the profiles they apply
     IdentityProvidersKind(),
     IdentityProviderMappersKind(),
     FlowBindingsKind(),  # last: binds flows and clients made above, then prunes flows
