@@ -43,6 +43,8 @@ class LiveRealm:
     # clientId -> its roles, for the clients whose roles were read (read_client_roles):
     # the partial export leaves client roles out unless it exports every client.
     client_roles: dict[str, list[Json]] = field(default_factory=dict)
+    # username -> user with its groups and roles, for the users the file declares.
+    users: dict[str, Json] = field(default_factory=dict)
 
     @cached_property
     def clients(self) -> dict[str, Json]:

@@ -27,6 +27,7 @@ from provisioning.kinds.required_actions import RequiredAction
 from provisioning.kinds.roles import Role
 from provisioning.kinds.smtp import Smtp
 from provisioning.kinds.user_profile import UserProfile
+from provisioning.kinds.users import User
 from provisioning.schema_types import Strict, Text
 
 
@@ -64,6 +65,9 @@ class RealmConfig(Strict):
     defaultGroups: list[str] | None = None
     # locale -> message key -> text: the realm's overrides of its themes' messages.
     localizationTexts: dict[str, dict[str, Text]] | None = None
+    # The few accounts a realm needs at creation; never pruned, only removed by name.
+    users: dict[str, User] = Field(default_factory=dict)
+    removedUsers: list[str] = Field(default_factory=list)
     clientProfiles: dict[str, ClientProfile] = Field(default_factory=dict)
     clientPolicies: dict[str, ClientPolicy] = Field(default_factory=dict)
     userProfile: UserProfile | None = None

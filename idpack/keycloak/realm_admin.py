@@ -422,6 +422,15 @@ class RealmAdmin:
             params={"briefRepresentation": "true"})
         return roles
 
+    def user_groups(self, user_id: str) -> list[Json]:
+        groups: list[Json] = self._send("GET", f"/users/{_q(user_id)}/groups",
+                                        params={"briefRepresentation": "true"})
+        return groups
+
+    def set_user_group(self, user_id: str, group_id: str, member: bool) -> None:
+        self._send("PUT" if member else "DELETE",
+                   f"/users/{_q(user_id)}/groups/{_q(group_id)}")
+
     # Users' role mappings
 
     def role_mappings(self, user_id: str) -> Json:

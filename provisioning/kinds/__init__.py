@@ -27,6 +27,7 @@ from provisioning.kinds.roles import RolesKind
 from provisioning.kinds.service_accounts import ServiceAccountRolesKind
 from provisioning.kinds.smtp import SmtpKind
 from provisioning.kinds.user_profile import UserProfileKind
+from provisioning.kinds.users import UsersKind
 
 KINDS: tuple[ResourceKind, ...] = (
     RealmSettingsKind(),
@@ -47,6 +48,7 @@ KINDS: tuple[ResourceKind, ...] = (
     ServiceAccountRolesKind(),
     GroupsKind(),
     DefaultGroupsKind(),
+    UsersKind(),  # after the groups and roles they join
     LocalizationKind(),
     ClientProfilesKind(),
     ClientPoliciesKind(),  # after the profiles they apply

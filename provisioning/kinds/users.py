@@ -1,0 +1,179 @@
+"""The few accounts a realm needs from its first day (service or break-glass accounts),
+as Keycloak's UserRepresentation: names, email, attributes, required actions, group
+paths, realm and client roles. The password is a secret reference, set when the user
+is created and never after (its owner changes it). Users are read one by one, by
+username, since a realm may hold millions; and they are never pruned: a user goes only
+when `removedUsers` names it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from idpack.keycloak.realm_admin import RealmAdmin
+from provisioning.diff import field_changes
+from provisioning.kinds.base import PlanContext
+from provisioning.live import Json, LiveRealm
+from provisioning.plan import Change, FieldChange
+from provisioning.schema_types import Bool, SecretRef, Strict, Text
+
+PROFILE_FIELDS = ("email", "firstName", "lastName", "enabled", "emailVerified", "attributes",
+                  "requiredActions")
+
+
+class User(Strict):
+    email: Text | None = None
+    firstName: Text | None = None
+    lastName: Text | None = None
+    enabled: Bool | None = None
+    emailVerified: Bool | None = None
+    attributes: dict[str, list[Text]] | None = None
+    requiredActions: list[Text] | None = None
+    groups: list[Text] | None = None
+    realmRoles: list[Text] | None = None
+    clientRoles: dict[str, list[Text]] | None = None
+    password: SecretRef | None = None  # set on create only
+
+
+def read_users(api: RealmAdmin, live: LiveRealm, usernames: Iterable[str]) -> None:
+    """Add these users, with their groups and role mappings (three reads each)."""
+    def read(username: str) -> tuple[str, Json | None]:
+        found = [u for u in api.users_by_username(username)
+                 if u["username"] == username.lower()]
+        if not found:
+            return username, None
+        user = found[0]
+        mappings = api.role_mappings(user["id"])
+        client = {m["client"]: sorted(r["name"] for r in m.get("mappings") or [])
+                  for m in (mappings.get("clientMappings") or {}).values()}
+        return username, {**user,
+                          "groups": sorted(g["path"] for g in api.user_groups(user["id"])),
+                          "realmRoles": sorted(r["name"] for r in
+                                               mappings.get("realmMappings") or []),
+                          "clientRoles": {c: names for c, names in client.items() if names}}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for username, user in pool.map(read, list(usernames)):
+            if user is not None:
+                live.users[username] = user
+
+
+def _wanted(user: User) -> dict[str, Any]:
+    declared = user.declared()
+    declared.pop("password", None)
+    return declared
+
+
+class UsersKind:
+    name = "user"
+    prune_key = None  # never pruned; `removedUsers` names the ones to delete
+
+    def plan(self, ctx: PlanContext) -> list[Change]:
+        changes = []
+        for username, user in ctx.config.users.items():
+            wanted = _wanted(user)
+            live = ctx.live.users.get(username)
+            if live is None:
+                fields = field_changes(wanted, {}, whole=("attributes",))
+                if user.password is not None:
+                    fields.append(FieldChange("password", secret=True))
+                changes.append(Change(self.name, username, "create", tuple(fields),
+                                      payload={"username": username, "user": user}))
+                continue
+            # The declared attributes only (others may be the user's own, or Keycloak's);
+            # groups, roles and required actions as sets; the realm's default role,
+            # which Keycloak gives every user, only when the file names it.
+            have = {**live, "attributes": {k: (live.get("attributes") or {}).get(k)
+                                           for k in (user.attributes or {})},
+                    "realmRoles": _direct_roles(live, user, ctx.config.realm)}
+            fields = [f for f in field_changes(wanted, have, whole=("clientRoles",))
+                      if not _same_client_roles(f)]
+            if fields:
+                changes.append(Change(self.name, username, "update", tuple(fields),
+                                      payload={"username": username, "user": user,
+                                               "live": live}))
+        for username in ctx.config.removedUsers:
+            live = ctx.live.users.get(username)
+            if live is not None:
+                changes.append(Change(self.name, username, "delete",
+                                      (FieldChange("username", username, None),),
+                                      payload={"id": live["id"]}))
+        return changes
+
+    def apply(self, api: RealmAdmin, change: Change) -> None:
+        if change.action == "delete":
+            api.delete_user(change.payload["id"])
+            return
+        user: User = change.payload["user"]
+        wanted = _wanted(user)
+        profile = {k: v for k, v in wanted.items() if k in PROFILE_FIELDS}
+        if change.action == "create":
+            representation: Json = {"username": change.name, **profile}
+            if user.password is not None:
+                assert user.password.value is not None
+                representation["credentials"] = [{"type": "password", "temporary": False,
+                                                  "value": user.password.value}]
+            user_id = api.create_user(representation)
+            live: Json = {"groups": [], "realmRoles": [], "clientRoles": {}}
+        else:
+            live = change.payload["live"]
+            user_id = live["id"]
+            if profile:
+                attributes = {**(live.get("attributes") or {}), **(profile.get("attributes")
+                                                                   or {})}
+                api.update_user(user_id, {**profile, "attributes": attributes})
+        _set_groups(api, user_id, user.groups, live.get("groups") or [])
+        _set_roles(api, user_id, user, live)
+
+    def export(self, live: LiveRealm) -> Json | None:
+        return None  # users are data, not configuration: declare the few by hand
+
+
+def _same_client_roles(change: FieldChange) -> bool:
+    if change.path != "clientRoles":
+        return False
+    before, after = change.before or {}, change.after or {}
+    return {k: sorted(v) for k, v in before.items() if v} == \
+        {k: sorted(v) for k, v in after.items() if v}
+
+
+def _direct_roles(live: Json, user: User, realm: str) -> list[str]:
+    default = f"default-roles-{realm}"
+    return [r for r in live.get("realmRoles") or []
+            if r != default or default in (user.realmRoles or [])]
+
+
+def _set_groups(api: RealmAdmin, user_id: str, wanted: list[str] | None,
+                held: list[str]) -> None:
+    if wanted is None:
+        return
+    for path in sorted(set(wanted) - set(held)):
+        api.set_user_group(user_id, str(api.group_by_path(path)["id"]), True)
+    for path in sorted(set(held) - set(wanted)):
+        api.set_user_group(user_id, str(api.group_by_path(path)["id"]), False)
+
+
+def _set_roles(api: RealmAdmin, user_id: str, user: User, live: Json) -> None:
+    if user.realmRoles is not None:
+        held = set(_direct_roles(live, user, api.name))
+        add = [api.role(n) for n in sorted(set(user.realmRoles) - held)]
+        remove = [api.role(n) for n in sorted(held - set(user.realmRoles))]
+        if add:
+            api.add_realm_role_mappings(user_id, add)
+        if remove:
+            api.remove_realm_role_mappings(user_id, remove)
+    if user.clientRoles is not None:
+        held_by_client: dict[str, list[str]] = live.get("clientRoles") or {}
+        for client_id in sorted(set(user.clientRoles) | set(held_by_client)):
+            client = api.client_by_client_id(client_id)
+            if client is None:
+                raise ValueError(f"no client {client_id!r} to take roles from")
+            wanted = set(user.clientRoles.get(client_id, []))
+            held = set(held_by_client.get(client_id, []))
+            add = [api.client_role(client["id"], n) for n in sorted(wanted - held)]
+            remove = [api.client_role(client["id"], n) for n in sorted(held - wanted)]
+            if add:
+                api.add_client_role_mappings(user_id, client["id"], add)
+            if remove:
+                api.remove_client_role_mappings(user_id, client["id"], remove)
