@@ -4,7 +4,7 @@ reported as `file:line: field.path: what is wrong`, all at once."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from provisioning.kinds.roles import BUILT_IN_REALM_ROLES
 from provisioning.references import Secret
 from provisioning.schema import RealmConfig
-from provisioning.source import ConfigError, FieldPath, Source, load
+from provisioning.source import ConfigError, FieldPath, Location, Source, load_file, merge
 
 # The realm-management roles a service account may be given (Keycloak 26).
 REALM_MANAGEMENT_ROLES = frozenset({
@@ -32,11 +32,33 @@ class LoadedConfig:
     source: Source
 
 
-def load_config(paths: list[Path], env: Mapping[str, str],
-                realm: str | None = None) -> LoadedConfig:
+def load_config(paths: list[Path], env: Mapping[str, str], realm: str | None = None,
+                notes: Callable[[str], None] | None = None) -> LoadedConfig:
     """Read the base file and overlays, validate, resolve references; ConfigError
-    lists every problem with file, line and field."""
-    source = load(paths)
+    lists every problem with file, line and field. A `.json` file is Keycloak's own
+    realm JSON (provisioning/realm_json.py): the secrets it holds are used unless the
+    environment sets them, and `notes` hears its warnings and what is not managed."""
+    sources: list[Source] = []
+    found_secrets: dict[str, str] = {}
+    for path in paths:
+        if path.suffix.lower() != ".json":
+            sources.append(load_file(path))
+            continue
+        from provisioning.realm_json import read_realm_json
+
+        converted = read_realm_json(path)
+        sources.append(Source(converted.document, {(): Location(path, 1)}, (path,)))
+        found_secrets |= converted.secrets
+        if notes is not None:
+            for warning in converted.warnings:
+                notes(f"{path}: {warning}")
+            if converted.not_managed:
+                notes(f"{path}: not managed by idpack (left as they are): "
+                      + "; ".join(converted.not_managed))
+    source = sources[0]
+    for overlay in sources[1:]:
+        source = merge(source, overlay)
+    env = {**found_secrets, **env}
     data = dict(source.data)
     if realm is not None:
         data["realm"] = realm

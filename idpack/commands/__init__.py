@@ -17,7 +17,7 @@ COMMANDS = {
     "up": LazyCommand("idpack.commands.up", "up", "Run the whole local stack until Ctrl-C "
                       "(make run)."),
     "realm": LazyCommand("idpack.commands.realm", "realm", "The realm as code: validate, "
-                         "plan, apply, export."),
+                         "plan, apply, export, convert."),
     "sidecar": LazyCommand("idpack.commands.services", "sidecar", "Serve UCloud's user "
                            "RPCs on top of Keycloak."),
     "relay": LazyCommand("idpack.commands.relay", "relay", "The DKIM mail relay Keycloak "

@@ -29,7 +29,8 @@ EXIT_IN_SYNC, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 file_option = click.option(
     "-f", "--file", "files", multiple=True, type=click.Path(path_type=Path),
-    help=f"Realm file (default {DEFAULT_FILE}); more -f files merge over it in order.")
+    help=f"Realm file (default {DEFAULT_FILE}), or Keycloak's realm JSON (*.json, as "
+         "a realm export writes it); more -f files merge over it in order.")
 env_option = click.option(
     "-e", "--env", "environment", metavar="NAME",
     help="Merge environments/NAME.yaml (beside the realm file) over it, e.g. --env dev.")
@@ -64,7 +65,7 @@ def _load(files: tuple[Path, ...], environment: str | None, realm: str | None) -
     local = _local_stack()
     if local is None:
         paths = _paths(files, environment)
-        return _with_hint(lambda: load_config(paths, env, realm=realm)), paths
+        return _with_hint(lambda: load_config(paths, env, realm=realm, notes=say)), paths
     stack, document = local
     paths = _paths(files, environment) if files or environment else stack.realm_files()
     generated = local_secrets(StackFiles(stack.state_dir), env)
@@ -79,7 +80,8 @@ def _load(files: tuple[Path, ...], environment: str | None, realm: str | None) -
         + " + ".join(map(str, paths))
         + (f"; client secrets {', '.join(sorted(set(generated) - set(where)))} from "
            f"{stack.state_dir / 'secrets'}/" if set(generated) - set(where) else "") + ".")
-    return _with_hint(lambda: load_config(paths, {**generated, **env}, realm=realm)), paths
+    return _with_hint(lambda: load_config(paths, {**generated, **env}, realm=realm,
+                                          notes=say)), paths
 
 
 def _local_stack() -> tuple[StackSettings, dict[str, object]] | None:
@@ -125,7 +127,7 @@ def _colour(no_colour: bool) -> bool:
 
 @click.group()
 def realm() -> None:
-    """The realm as code: validate, plan, apply, export.
+    """The realm as code: validate, plan, apply, export, convert.
 
     \b
     The realm lives in realm-config/mikrocloud.yaml; overlays in
@@ -135,6 +137,9 @@ def realm() -> None:
       idpack realm plan            # exit 0 in sync, 2 changes pending, 1 error
       idpack realm apply           # shows the plan, asks, applies
       idpack realm apply --auto-approve --env dev     # in CI
+    Coming from a realm export (Keycloak's JSON):
+      idpack realm plan -f realm-export.json          # read as it is
+      idpack realm convert realm-export.json -o realm-config/mikrocloud.yaml
     """
 
 
@@ -238,3 +243,36 @@ def export(realm_name: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         say(f"Wrote realm {realm_name} to {output}.")
+
+
+@realm.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write to this file instead of standard output.")
+def convert(source: Path, output: Path | None) -> None:
+    """Convert Keycloak's realm JSON (a realm export) into idpack's realm file.
+
+    \b
+    Every secret in the JSON becomes a ${env:NAME} reference; the names are listed
+    (first lines of the file, and here) and the values never written. Masked secrets
+    (**********) are left out, with a warning; what idpack does not manage is listed.
+      idpack realm convert mikrocloud-realm.json -o realm-config/mikrocloud.yaml
+      idpack realm plan -f realm-config/mikrocloud.yaml      # set the secrets first
+    """
+    from provisioning.realm_json import read_realm_json, write_yaml
+
+    converted = read_realm_json(source)
+    for warning in converted.warnings:
+        say(f"warning: {warning}")
+    if converted.not_managed:
+        say("Not managed by idpack (left out): " + "; ".join(converted.not_managed))
+    text = write_yaml(converted)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        say(f"Wrote {output} (realm {converted.document['realm']}).")
+    if converted.secrets:
+        say("It reads these secrets, which the JSON held: "
+            + ", ".join(sorted(converted.secrets)) + ". Export them (their values are "
+            "in the JSON) before `idpack realm plan`.")

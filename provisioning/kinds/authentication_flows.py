@@ -111,6 +111,11 @@ class AuthenticationFlowsKind:
 
 # Bindings, and pruning once nothing binds a flow
 
+# The flows Keycloak 26 makes with every realm: a realm this plan creates has them too.
+NEW_REALM_FLOWS = frozenset({"browser", "direct grant", "registration", "reset credentials",
+                             "clients", "first broker login", "docker auth"})
+
+
 class FlowBindingsKind:
     name = "flow binding"
     prune_key = None  # a binding is declared or left alone; flows are pruned above
@@ -119,6 +124,8 @@ class FlowBindingsKind:
         live, config = ctx.live, ctx.config
         flows = LiveFlows.of(live)
         known = set(flows.flows) | set(config.authenticationFlows)
+        if not live.exists:
+            known |= NEW_REALM_FLOWS
         changes: list[Change] = []
         realm = {k: v for k, v in config.settings.declared().items() if k in FLOW_BINDINGS}
         for field, alias in realm.items():
