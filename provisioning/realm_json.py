@@ -19,6 +19,7 @@ from typing import Any
 
 from provisioning.export import realm_document
 from provisioning.kinds.base import BUILT_IN_CLIENTS, MASKED, secret_variable
+from provisioning.kinds.components import MANAGED_COMPONENT_TYPES, SECRET_KEYS
 from provisioning.kinds.realm_settings import RealmSettings
 from provisioning.kinds.smtp import PASSWORD_REFERENCE
 from provisioning.live import Json, LiveRealm, ServiceAccount
@@ -121,10 +122,28 @@ def _secrets(realm: Json, converted: Converted) -> None:
                          secret_variable(alias))
         if reference:
             document["identityProviders"][alias]["clientSecret"] = reference
+    for kind, entries in (document.get("components") or {}).items():
+        sources = {c.get("name"): c for c in (realm.get("components") or {}).get(kind) or []}
+        for name, entry in entries.items():
+            _component_secrets(f"component {name}", sources.get(name) or {}, entry, take)
     password = (realm.get("smtpServer") or {}).get("password")
     reference = take("smtpServer", password, SMTP_PASSWORD_VARIABLE)
     if reference and "smtp" in document:
         document["smtp"]["password"] = reference
+
+
+def _component_secrets(where: str, source: Json, entry: Json, take: Any) -> None:
+    """A component's secret config values (and its sub-components')."""
+    for key in SECRET_KEYS & set(entry.get("config") or {}):
+        reference = entry["config"][key][0]
+        variable = reference.removeprefix("${env:").removesuffix("}")
+        value = ((source.get("config") or {}).get(key) or [None])[0]
+        if take(f"{where} config.{key}", value, variable) is None:
+            del entry["config"][key]
+    for kind, subs in (entry.get("subComponents") or {}).items():
+        found = {c.get("name"): c for c in (source.get("subComponents") or {}).get(kind) or []}
+        for name, sub in subs.items():
+            _component_secrets(f"{where}/{name}", found.get(name) or {}, sub, take)
 
 
 def _not_managed(realm: Json) -> list[str]:
@@ -137,7 +156,7 @@ def _not_managed(realm: Json) -> list[str]:
         lines.append(f"users ({len(users)}: users are data; declare the few a realm needs "
                      "at creation under users:)")
     components = sorted(k for k, v in (realm.get("components") or {}).items()
-                        if v and k != USER_PROFILE_PROVIDER)
+                        if v and k not in (USER_PROFILE_PROVIDER, *MANAGED_COMPONENT_TYPES))
     lines += [f"components {kind}" for kind in components]
     return lines
 

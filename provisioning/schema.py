@@ -19,6 +19,7 @@ from provisioning.kinds.authentication_flows import AuthenticationFlow
 from provisioning.kinds.client_policies import ClientPolicy, ClientProfile
 from provisioning.kinds.client_scopes import ClientScope
 from provisioning.kinds.clients import Client
+from provisioning.kinds.components import Component
 from provisioning.kinds.events import Events
 from provisioning.kinds.groups import Group, check_group_paths
 from provisioning.kinds.identity_providers import IdentityProvider
@@ -71,5 +72,7 @@ class RealmConfig(Strict):
     clientProfiles: dict[str, ClientProfile] = Field(default_factory=dict)
     clientPolicies: dict[str, ClientPolicy] = Field(default_factory=dict)
     userProfile: UserProfile | None = None
+    # provider type -> name -> component (LDAP federation and its mappers, key providers)
+    components: dict[str, dict[str, Component]] = Field(default_factory=dict)
     # Kinds whose undeclared objects plan deletes (Keycloak's built-in ones never).
     prune: list[PruneKey] = Field(default_factory=list)

@@ -55,7 +55,13 @@ class RealmAdmin:
         self.client.send("POST", "/admin/realms", {**representation, "realm": self.name})
 
     def update(self, representation: Json) -> None:
-        """PUT of a partial representation: Keycloak changes only the fields sent."""
+        """PUT of a partial representation: Keycloak changes only the fields sent, except
+        `attributes`, whose map it replaces whole; so the attributes sent are merged
+        over the realm's current ones first (one read more)."""
+        if representation.get("attributes"):
+            current = self.get().get("attributes") or {}
+            representation = {**representation,
+                              "attributes": {**current, **representation["attributes"]}}
         self._send("PUT", "", representation)
 
     def delete(self) -> None:
@@ -290,6 +296,23 @@ class RealmAdmin:
 
     def put_client_policy_documents(self, which: str, items: list[Json]) -> None:
         self._send("PUT", f"/client-policies/{_q(which)}", {which: items})
+
+    # Components (user federation and its mappers, key providers, ...)
+
+    def components(self, *, parent: str | None = None, type_: str | None = None,
+                   name: str | None = None) -> list[Json]:
+        params = {k: v for k, v in (("parent", parent), ("type", type_), ("name", name)) if v}
+        found: list[Json] = self._send("GET", "/components", params=params)
+        return found
+
+    def create_component(self, representation: Json) -> str:
+        return self.client.create(f"{self.base}/components", representation)
+
+    def update_component(self, component_id: str, representation: Json) -> None:
+        self._send("PUT", f"/components/{_q(component_id)}", representation)
+
+    def delete_component(self, component_id: str) -> None:
+        self._send("DELETE", f"/components/{_q(component_id)}")
 
     # Groups
 

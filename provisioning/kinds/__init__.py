@@ -12,6 +12,7 @@ from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
 from provisioning.kinds.client_roles import ClientRolesKind, RoleCompositesKind
 from provisioning.kinds.client_scopes import ClientDefaultScopesKind, ClientScopesKind
 from provisioning.kinds.clients import ClientsKind
+from provisioning.kinds.components import ComponentsKind
 from provisioning.kinds.default_roles import DefaultRolesKind
 from provisioning.kinds.events import EventsKind
 from provisioning.kinds.groups import DefaultGroupsKind, GroupsKind
@@ -39,6 +40,7 @@ KINDS: tuple[ResourceKind, ...] = (
     DefaultRolesKind(),
     ClientScopesKind(),
     UserProfileKind(),
+    ComponentsKind(),  # user federation and keys, once the profile has its attributes
     RealmDefaultClientScopesKind(),
     ClientsKind(),
     ClientDefaultScopesKind(),

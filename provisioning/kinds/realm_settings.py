@@ -114,8 +114,8 @@ class RealmSettingsKind:
 
 
 def _partial(declared: dict[str, Any], changes: list[Any]) -> dict[str, Any]:
-    """Only what changed: Keycloak updates the fields a partial representation carries,
-    and merges `attributes` key by key."""
+    """Only what changed: Keycloak updates the fields a partial representation carries
+    (and RealmAdmin.update merges `attributes` over the current ones)."""
     top = {c.path.split(".", 1)[0] for c in changes}
     partial = {k: v for k, v in declared.items() if k in top and k != "attributes"}
     attribute_keys = {c.path.split(".", 1)[1] for c in changes if c.path.startswith("attributes.")}
