@@ -11,6 +11,7 @@ import yaml
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds import KINDS
 from provisioning.kinds.base import BUILT_IN_CLIENTS
+from provisioning.kinds.organizations import read_organizations
 from provisioning.live import (
     Json,
     LiveRealm,
@@ -28,6 +29,8 @@ def export_realm(api: RealmAdmin) -> Json:
         cid for cid, c in live.clients.items()
         if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS])
     read_client_roles(api, live, [cid for cid in live.clients if cid not in BUILT_IN_CLIENTS])
+    if live.export.get("organizationsEnabled"):
+        read_organizations(api, live)
     return realm_document(live)
 
 

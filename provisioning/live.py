@@ -45,6 +45,8 @@ class LiveRealm:
     client_roles: dict[str, list[Json]] = field(default_factory=dict)
     # username -> user with its groups and roles, for the users the file declares.
     users: dict[str, Json] = field(default_factory=dict)
+    # name -> organization, read only when the file declares or prunes organizations.
+    organizations: dict[str, Json] = field(default_factory=dict)
 
     @cached_property
     def clients(self) -> dict[str, Json]:

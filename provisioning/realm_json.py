@@ -37,6 +37,7 @@ READ_BY_KINDS = frozenset({
     "defaultOptionalClientScopes", "clients", "identityProviders", "identityProviderMappers",
     "authenticationFlows", "authenticatorConfig", "groups", "defaultGroups",
     "localizationTexts", "clientPolicies", "clientProfiles", "users", "components",
+    "organizations",
 })
 
 
@@ -67,6 +68,11 @@ def convert(realm: Json) -> Converted:
                      client_list=list(realm.get("clients") or []),
                      user_profile=_user_profile(realm))
     live.client_roles = dict((realm.get("roles") or {}).get("client") or {})
+    live.organizations = {
+        org["name"]: {**org, "identityProviders": sorted(
+            p["alias"] if isinstance(p, dict) else str(p)
+            for p in org.get("identityProviders") or [])}
+        for org in realm.get("organizations") or []}
     for user in realm.get("users") or []:
         client_id = user.get("serviceAccountClientId")
         if client_id:

@@ -23,6 +23,7 @@ from provisioning.kinds.components import Component
 from provisioning.kinds.events import Events
 from provisioning.kinds.groups import Group, check_group_paths
 from provisioning.kinds.identity_providers import IdentityProvider
+from provisioning.kinds.organizations import Organization
 from provisioning.kinds.realm_settings import RealmSettings
 from provisioning.kinds.required_actions import RequiredAction
 from provisioning.kinds.roles import Role
@@ -66,6 +67,7 @@ class RealmConfig(Strict):
     defaultGroups: list[str] | None = None
     # locale -> message key -> text: the realm's overrides of its themes' messages.
     localizationTexts: dict[str, dict[str, Text]] | None = None
+    organizations: dict[str, Organization] = Field(default_factory=dict)
     # The few accounts a realm needs at creation; never pruned, only removed by name.
     users: dict[str, User] = Field(default_factory=dict)
     removedUsers: list[str] = Field(default_factory=list)

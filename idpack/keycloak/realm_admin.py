@@ -314,6 +314,33 @@ class RealmAdmin:
     def delete_component(self, component_id: str) -> None:
         self._send("DELETE", f"/components/{_q(component_id)}")
 
+    # Organizations (Keycloak 26; the realm's organizationsEnabled must be on)
+
+    def organizations(self) -> list[Json]:
+        return self._all("/organizations", {"briefRepresentation": "false"})
+
+    def create_organization(self, representation: Json) -> str:
+        return self.client.create(f"{self.base}/organizations", representation)
+
+    def update_organization(self, organization_id: str, representation: Json) -> None:
+        self._send("PUT", f"/organizations/{_q(organization_id)}", representation)
+
+    def delete_organization(self, organization_id: str) -> None:
+        self._send("DELETE", f"/organizations/{_q(organization_id)}")
+
+    def organization_identity_providers(self, organization_id: str) -> list[Json]:
+        found: list[Json] = self._send(
+            "GET", f"/organizations/{_q(organization_id)}/identity-providers")
+        return found
+
+    def link_organization_identity_provider(self, organization_id: str, alias: str,
+                                            linked: bool) -> None:
+        path = f"/organizations/{_q(organization_id)}/identity-providers"
+        if linked:
+            self._send("POST", path, alias)
+        else:
+            self._send("DELETE", f"{path}/{_q(alias)}")
+
     # Groups
 
     def group_by_path(self, path: str) -> Json:

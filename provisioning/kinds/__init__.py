@@ -21,6 +21,7 @@ from provisioning.kinds.identity_providers import (
     IdentityProvidersKind,
 )
 from provisioning.kinds.localization import LocalizationKind
+from provisioning.kinds.organizations import OrganizationsKind
 from provisioning.kinds.realm_default_scopes import RealmDefaultClientScopesKind
 from provisioning.kinds.realm_settings import RealmSettingsKind
 from provisioning.kinds.required_actions import RequiredActionsKind
@@ -56,6 +57,7 @@ KINDS: tuple[ResourceKind, ...] = (
     ClientPoliciesKind(),  # after the profiles they apply
     IdentityProvidersKind(),
     IdentityProviderMappersKind(),
+    OrganizationsKind(),  # after the identity providers they link
     FlowBindingsKind(),  # last: binds flows and clients made above, then prunes flows
 )
 

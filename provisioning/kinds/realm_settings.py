@@ -57,6 +57,7 @@ class RealmSettings(Strict):
     ssoSessionMaxLifespan: Int | None = Field(default=None, ge=1)
     actionTokenGeneratedByUserLifespan: Int | None = Field(default=None, ge=1)
     actionTokenGeneratedByAdminLifespan: Int | None = Field(default=None, ge=1)
+    organizationsEnabled: Bool | None = None
     attributes: dict[str, ConfigValue] | None = None
     # The realm's flow bindings, by flow alias; applied once the flows exist.
     browserFlow: Text | None = None
