@@ -12,6 +12,7 @@ from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds import BY_NAME, KINDS, PRUNABLE
 from provisioning.kinds.base import PlanContext
 from provisioning.kinds.organizations import read_organizations
+from provisioning.kinds.scope_mappings import declared_holders, read_scope_mappings
 from provisioning.kinds.users import read_users
 from provisioning.live import read_client_roles, read_live
 from provisioning.plan import SYMBOL, Plan
@@ -32,6 +33,7 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
     if live.exists:
         read_client_roles(api, live, _role_clients(config))
         read_users(api, live, [*config.users, *config.removedUsers])
+        read_scope_mappings(api, live, declared_holders(config.scopeMappings))
         if config.organizations or "organizations" in config.prune or prune_all:
             read_organizations(api, live, config.organizations)
     # --prune: every prunable kind, as the registry lists them (prune_key).

@@ -12,6 +12,7 @@ from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds import KINDS
 from provisioning.kinds.base import BUILT_IN_CLIENTS
 from provisioning.kinds.organizations import read_organizations
+from provisioning.kinds.scope_mappings import read_scope_mappings
 from provisioning.live import (
     Json,
     LiveRealm,
@@ -29,6 +30,10 @@ def export_realm(api: RealmAdmin) -> Json:
         cid for cid, c in live.clients.items()
         if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS])
     read_client_roles(api, live, [cid for cid in live.clients if cid not in BUILT_IN_CLIENTS])
+    own_scopes = [s["name"] for s in live.export.get("clientScopes") or []]
+    read_scope_mappings(api, live, [("clients", c) for c in live.clients
+                                    if c not in BUILT_IN_CLIENTS]
+                        + [("clientScopes", s) for s in own_scopes])
     if live.export.get("organizationsEnabled"):
         read_organizations(api, live)
     return realm_document(live)

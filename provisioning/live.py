@@ -47,6 +47,9 @@ class LiveRealm:
     users: dict[str, Json] = field(default_factory=dict)
     # name -> organization, read only when the file declares or prunes organizations.
     organizations: dict[str, Json] = field(default_factory=dict)
+    # (holder kind, holder) -> scope mappings, read for the holders the file declares
+    # (the partial export holds them only with every client); None: from the export.
+    scope_mappings: dict[tuple[str, str], Json] | None = None
 
     @cached_property
     def clients(self) -> dict[str, Json]:

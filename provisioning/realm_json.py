@@ -37,7 +37,7 @@ READ_BY_KINDS = frozenset({
     "defaultOptionalClientScopes", "clients", "identityProviders", "identityProviderMappers",
     "authenticationFlows", "authenticatorConfig", "groups", "defaultGroups",
     "localizationTexts", "clientPolicies", "clientProfiles", "users", "components",
-    "organizations",
+    "organizations", "scopeMappings", "clientScopeMappings",
 })
 
 

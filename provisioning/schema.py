@@ -27,6 +27,7 @@ from provisioning.kinds.organizations import Organization
 from provisioning.kinds.realm_settings import RealmSettings
 from provisioning.kinds.required_actions import RequiredAction
 from provisioning.kinds.roles import Role
+from provisioning.kinds.scope_mappings import ScopeMappings
 from provisioning.kinds.smtp import Smtp
 from provisioning.kinds.user_profile import UserProfile
 from provisioning.kinds.users import User
@@ -68,6 +69,8 @@ class RealmConfig(Strict):
     # locale -> message key -> text: the realm's overrides of its themes' messages.
     localizationTexts: dict[str, dict[str, Text]] | None = None
     organizations: dict[str, Organization] = Field(default_factory=dict)
+    # The roles a client's or client scope's tokens may carry (full scope off).
+    scopeMappings: ScopeMappings = Field(default_factory=ScopeMappings)
     # The few accounts a realm needs at creation; never pruned, only removed by name.
     users: dict[str, User] = Field(default_factory=dict)
     removedUsers: list[str] = Field(default_factory=list)

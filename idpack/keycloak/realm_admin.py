@@ -341,6 +341,24 @@ class RealmAdmin:
         else:
             self._send("DELETE", f"{path}/{_q(alias)}")
 
+    # Scope mappings: the roles a client's (or a client scope's) tokens may carry
+
+    def scope_mappings(self, holder: str) -> Json:
+        """The realm and client roles in the scope of "clients/<uuid>" or
+        "client-scopes/<id>"."""
+        kind, holder_id = holder.split("/", 1)
+        found: Json = self._send("GET", f"/{_q(kind)}/{_q(holder_id)}/scope-mappings")
+        return found
+
+    def change_scope_mappings(self, holder: str, roles: list[Json], *, add: bool,
+                              owner_uuid: str | None = None) -> None:
+        """Add or remove realm roles (or, with `owner_uuid`, that client's roles) in the
+        scope of `holder`: "clients/<uuid>" or "client-scopes/<id>"."""
+        kind, holder_id = holder.split("/", 1)
+        where = f"clients/{_q(owner_uuid)}" if owner_uuid else "realm"
+        self._send("POST" if add else "DELETE",
+                   f"/{_q(kind)}/{_q(holder_id)}/scope-mappings/{where}", roles)
+
     # Groups
 
     def group_by_path(self, path: str) -> Json:

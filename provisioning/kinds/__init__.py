@@ -26,6 +26,7 @@ from provisioning.kinds.realm_default_scopes import RealmDefaultClientScopesKind
 from provisioning.kinds.realm_settings import RealmSettingsKind
 from provisioning.kinds.required_actions import RequiredActionsKind
 from provisioning.kinds.roles import RolesKind
+from provisioning.kinds.scope_mappings import ScopeMappingsKind
 from provisioning.kinds.service_accounts import ServiceAccountRolesKind
 from provisioning.kinds.smtp import SmtpKind
 from provisioning.kinds.user_profile import UserProfileKind
@@ -48,6 +49,7 @@ KINDS: tuple[ResourceKind, ...] = (
     ClientProtocolMappersKind(),
     ClientRolesKind(),
     RoleCompositesKind(),  # once every role, realm and client, exists
+    ScopeMappingsKind(),
     ServiceAccountRolesKind(),
     GroupsKind(),
     DefaultGroupsKind(),
