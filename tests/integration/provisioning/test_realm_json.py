@@ -1,8 +1,10 @@
-"""Keycloak's own realm JSON as input. The MikroCloud realm, with groups, client roles,
-composites, localization and client policies besides, is exported by Keycloak 26.7
-(its partial export: secrets masked); `idpack realm convert` turns the JSON into
-idpack's YAML, `plan -f realm.json` reads it as it is, apply makes a copy of the realm
-from it on the same server, and a second plan finds nothing to change."""
+"""Keycloak's own realm JSON as input. The MikroCloud realm (flows, bindings, clients,
+identity providers, user profile, ...), with groups, client roles, composites, scope
+mappings, localization, client policies, an LDAP federation, a key provider and an
+organization besides, is exported by Keycloak 26.7 (its partial export: secrets
+masked); `idpack realm convert` turns the JSON into idpack's YAML, `plan -f
+realm.json` reads it as it is, apply makes a copy of the realm from it on the same
+server, and a second plan finds nothing to change."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import yaml
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from provisioning.realm_json import convert
-from tests.support.realm import applied, idpack
+from tests.support.realm import SECRETS, apply, idpack, load
 
 EXTRAS = """
 clientRoles:
@@ -36,6 +38,36 @@ clientPolicies:
     enabled: true
     conditions: [{condition: client-access-type, configuration: {type: [public]}}]
     profiles: [pkce]
+scopeMappings:
+  clients:
+    portal: {clients: {idpack-sidecar: [lookup]}}
+components:
+  org.keycloak.storage.UserStorageProvider:
+    corp-ldap:
+      providerId: ldap
+      config:
+        enabled: ["false"]
+        vendor: [other]
+        connectionUrl: ["ldap://127.0.0.1:1"]
+        bindDn: ["cn=idpack,dc=example,dc=org"]
+        bindCredential: ["${env:LDAP_BIND_CREDENTIAL}"]
+        usersDn: ["ou=people,dc=example,dc=org"]
+        usernameLDAPAttribute: [uid]
+        rdnLDAPAttribute: [uid]
+        uuidLDAPAttribute: [entryUUID]
+        userObjectClasses: ["inetOrgPerson, organizationalPerson"]
+        editMode: [READ_ONLY]
+        authType: [simple]
+  org.keycloak.keys.KeyProvider:
+    mikrocloud-rsa:
+      providerId: rsa-generated
+      config: {priority: ["150"], keySize: ["2048"]}
+settings: {organizationsEnabled: true}
+organizations:
+  Partner University:
+    alias: partner-university
+    domains: [{name: partner.example}]
+    identityProviders: [wayf]
 """
 SOURCE, COPY = "t-json-source", "t-json-copy"
 
@@ -47,15 +79,27 @@ def exported(keycloak_admin: KeycloakAdminClient,
     work = tmp_path_factory.mktemp("json")
     extras = work / "extras.yaml"
     extras.write_text(EXTRAS)
-    with applied(keycloak_admin, SOURCE, extras):
-        document = keycloak_admin.realm(SOURCE).export(clients=True, roles=True)
-        path = work / "realm-export.json"
-        path.write_text(json.dumps(document, indent=2))
-        try:
-            yield path
-        finally:
-            if COPY in keycloak_admin.realm_names():
-                keycloak_admin.delete_realm(COPY)
+    for name in (SOURCE, COPY):
+        if name in keycloak_admin.realm_names():
+            keycloak_admin.delete_realm(name)
+    apply(keycloak_admin, load(SOURCE, extras,
+                               env={**SECRETS, "LDAP_BIND_CREDENTIAL": "bind-secret-1"}))
+    api = keycloak_admin.realm(SOURCE)
+    document = api.export(clients=True, roles=True)
+    # The partial export leaves organizations out; a full export (kc.sh export) writes
+    # them with their identity providers, as added here from the Admin API.
+    assert not document.get("organizations")
+    document["organizations"] = [
+        {**org, "identityProviders": api.organization_identity_providers(org["id"])}
+        for org in api.organizations()]
+    path = work / "realm-export.json"
+    path.write_text(json.dumps(document, indent=2))
+    try:
+        yield path
+    finally:
+        for name in (SOURCE, COPY):
+            if name in keycloak_admin.realm_names():
+                keycloak_admin.delete_realm(name)
 
 
 def test_convert_writes_references_and_lists_what_it_leaves(
@@ -97,3 +141,5 @@ def test_the_json_applies_to_an_empty_realm_and_then_plans_no_changes(
     api = keycloak_admin.realm(COPY)
     assert api.group_by_path("/staff/admins")["path"] == "/staff/admins"
     assert api.get()["browserFlow"] == "mikrocloud browser"
+    assert api.components(type_="org.keycloak.storage.UserStorageProvider", name="corp-ldap")
+    assert [o["name"] for o in api.organizations()] == ["Partner University"]
