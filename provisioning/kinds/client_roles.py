@@ -83,6 +83,21 @@ def client_uuid(api: RealmAdmin, client_id: str) -> str:
     return str(client["id"])
 
 
+def client_role_changes(api: RealmAdmin, wanted: dict[str, list[str]],
+                        held: dict[str, list[str]]) -> list[tuple[str, list[Json], list[Json]]]:
+    """(client uuid, roles to grant, roles to take back) for each client whose roles, by
+    clientId, differ between `wanted` and `held`: what a group's or a user's mappings
+    need."""
+    changes = []
+    for client_id in sorted(set(wanted) | set(held)):
+        want, have = set(wanted.get(client_id, [])), set(held.get(client_id, []))
+        if want != have:
+            uuid = client_uuid(api, client_id)
+            changes.append((uuid, [api.client_role(uuid, n) for n in sorted(want - have)],
+                            [api.client_role(uuid, n) for n in sorted(have - want)]))
+    return changes
+
+
 def _composites(role: Json | None) -> Json:
     """A role's composites with sorted lists, empty parts left out."""
     found = (role or {}).get("composites") or {}

@@ -12,6 +12,7 @@ from typing import Any
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import PlanContext
+from provisioning.kinds.client_roles import client_role_changes
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import Strict, Text
@@ -141,26 +142,13 @@ def _set_roles(api: RealmAdmin, group_id: str, realm_roles: list[str] | None,
         if remove:
             api.change_group_roles(group_id, remove, add=False)
     if client_roles is not None:
-        held_by_client = {m["client"]: m for m in (mappings.get("clientMappings") or {}).values()}
-        for client_id in sorted(set(client_roles) | set(held_by_client)):
-            wanted = set(client_roles.get(client_id, []))
-            held = held_by_client.get(client_id, {})
-            uuid = held.get("id") or _client_uuid(api, client_id)
-            current = held.get("mappings") or []
-            add = [api.client_role(uuid, n)
-                   for n in sorted(wanted - {r["name"] for r in current})]
-            remove = [r for r in current if r["name"] not in wanted]
+        held_by_client = {m["client"]: [r["name"] for r in m.get("mappings") or []]
+                          for m in (mappings.get("clientMappings") or {}).values()}
+        for uuid, add, remove in client_role_changes(api, client_roles, held_by_client):
             if add:
                 api.change_group_roles(group_id, add, add=True, client_uuid=uuid)
             if remove:
                 api.change_group_roles(group_id, remove, add=False, client_uuid=uuid)
-
-
-def _client_uuid(api: RealmAdmin, client_id: str) -> str:
-    client = api.client_by_client_id(client_id)
-    if client is None:
-        raise ValueError(f"no client {client_id!r} to take roles from")
-    return str(client["id"])
 
 
 class DefaultGroupsKind:

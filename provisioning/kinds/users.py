@@ -14,6 +14,7 @@ from typing import Any
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import PlanContext
+from provisioning.kinds.client_roles import client_role_changes
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import Bool, SecretRef, Strict, Text
@@ -164,16 +165,9 @@ def _set_roles(api: RealmAdmin, user_id: str, user: User, live: Json) -> None:
         if remove:
             api.remove_realm_role_mappings(user_id, remove)
     if user.clientRoles is not None:
-        held_by_client: dict[str, list[str]] = live.get("clientRoles") or {}
-        for client_id in sorted(set(user.clientRoles) | set(held_by_client)):
-            client = api.client_by_client_id(client_id)
-            if client is None:
-                raise ValueError(f"no client {client_id!r} to take roles from")
-            wanted = set(user.clientRoles.get(client_id, []))
-            held = set(held_by_client.get(client_id, []))
-            add = [api.client_role(client["id"], n) for n in sorted(wanted - held)]
-            remove = [api.client_role(client["id"], n) for n in sorted(held - wanted)]
+        for uuid, add, remove in client_role_changes(api, user.clientRoles,
+                                                     live.get("clientRoles") or {}):
             if add:
-                api.add_client_role_mappings(user_id, client["id"], add)
+                api.add_client_role_mappings(user_id, uuid, add)
             if remove:
-                api.remove_client_role_mappings(user_id, client["id"], remove)
+                api.remove_client_role_mappings(user_id, uuid, remove)

@@ -9,19 +9,17 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from mail.dkim_keys import load as load_dkim_keys
 from tests.deploy.stack import KEYCLOAK_HEALTH, PUBLIC_URL, REALM, Deployment, answers, wait_for
-from tests.e2e.browser import Screenshots, launch
+from tests.e2e.browser import Screenshots
 from tests.support.dkim_check import opendkim_results, verifies
 from tests.support.geo_database import DENMARK
 from tests.support.portal import LoopbackCookieJar, form_with
@@ -30,16 +28,6 @@ from tests.support.totp import authenticator
 
 STRONG_PASSWORD = "Blue-Kettle-42!"
 NODES = {"keycloak-1": "http://127.0.0.1:18082", "keycloak-2": "http://127.0.0.1:18083"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def mails_to(deployment: Deployment, address: str) -> list[bytes]:

@@ -19,9 +19,9 @@ from playwright.sync_api import Browser, Route
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
-from provisioning.config import LoadedConfig, load_config
-from provisioning.engine import apply_plan, plan_realm
+from provisioning.config import LoadedConfig
 from tests.e2e.browser import Screenshots
+from tests.support.realm import apply, realm_from, written
 
 PASSWORD = "Walk-In-2026!"
 APP = "http://127.0.0.1:9/app"  # never reached: the test answers for it
@@ -61,14 +61,8 @@ users:
 
 
 def loaded(path: Path, realm: str, text: str) -> LoadedConfig:
-    path.write_text(text.format(realm=realm, app=APP))
-    return load_config([path], {"WALKER_PASSWORD": PASSWORD}, realm=realm)
-
-
-def apply(admin: KeycloakAdminClient, config: LoadedConfig) -> None:
-    api = admin.realm(config.config.realm)
-    result = plan_realm(api, config.config, base_dir=Path(__file__).parent)
-    apply_plan(api, result, lambda line: None)
+    return written(path, text.format(realm=realm, app=APP), {"WALKER_PASSWORD": PASSWORD},
+                   realm)
 
 
 def flow_id(admin: KeycloakAdminClient, realm: str) -> str:
@@ -79,11 +73,8 @@ def flow_id(admin: KeycloakAdminClient, realm: str) -> str:
 @pytest.fixture
 def realm(keycloak_admin: KeycloakAdminClient, tmp_path: Path) -> Iterator[str]:
     name = f"t-inflight-{secrets.token_hex(3)}"
-    apply(keycloak_admin, loaded(tmp_path / "realm.yaml", name, REALM_FILE))
-    try:
+    with realm_from(keycloak_admin, loaded(tmp_path / "realm.yaml", name, REALM_FILE)):
         yield name
-    finally:
-        keycloak_admin.delete_realm(name)
 
 
 def test_a_login_begun_before_a_flow_change_completes_after_it(

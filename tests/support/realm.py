@@ -56,6 +56,26 @@ def applied(admin: KeycloakAdminClient, realm: str, *overlays: Path) -> Iterator
         admin.delete_realm(realm)
 
 
+def written(path: Path, text: str, env: dict[str, str], realm: str) -> LoadedConfig:
+    """A realm file of the test's own, written to `path` and loaded."""
+    path.write_text(text, encoding="utf-8")
+    return load_config([path], env, realm=realm)
+
+
+@contextmanager
+def realm_from(admin: KeycloakAdminClient, loaded: LoadedConfig) -> Iterator[str]:
+    """The file applied to a realm made afresh, deleted after."""
+    name = loaded.config.realm
+    if name in admin.realm_names():
+        admin.delete_realm(name)
+    apply(admin, loaded)
+    try:
+        yield name
+    finally:
+        if name in admin.realm_names():
+            admin.delete_realm(name)
+
+
 def load(realm: str, *overlays: Path, env: dict[str, str] | None = None) -> LoadedConfig:
     return load_config([MIKROCLOUD, *overlays], env or SECRETS, realm=realm)
 

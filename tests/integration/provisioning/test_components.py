@@ -20,9 +20,8 @@ from cryptography.x509.oid import NameOID
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from provisioning.config import LoadedConfig, load_config
-from provisioning.engine import apply_plan, plan_realm
 from provisioning.export import export_realm
-from provisioning.plan import Plan
+from tests.support.realm import apply, plan, realm_from, written
 
 LDAP = "org.keycloak.storage.UserStorageProvider"
 MAPPER = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
@@ -97,32 +96,15 @@ SECRETS = {"LDAP_BIND_CREDENTIAL": "bind-secret-1", "IMPORTED_PRIVATE_KEY": PRIV
 
 def loaded(path: Path, realm: str, text: str = REALM_FILE,
            secrets: dict[str, str] = SECRETS) -> LoadedConfig:
-    path.write_text(text.format(realm=realm, certificate=CERTIFICATE))
-    return load_config([path], secrets, realm=realm)
-
-
-def plan(admin: KeycloakAdminClient, config: LoadedConfig, prune_all: bool = False) -> Plan:
-    return plan_realm(admin.realm(config.config.realm), config.config,
-                      base_dir=Path(__file__).parent, prune_all=prune_all)
-
-
-def apply(admin: KeycloakAdminClient, config: LoadedConfig, prune_all: bool = False) -> Plan:
-    result = plan(admin, config, prune_all)
-    apply_plan(admin.realm(config.config.realm), result, lambda line: None)
-    return result
+    return written(path, text.format(realm=realm, certificate=CERTIFICATE), secrets, realm)
 
 
 @pytest.fixture(scope="module")
 def realm(keycloak_admin: KeycloakAdminClient,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = "t-components"
-    if name in keycloak_admin.realm_names():
-        keycloak_admin.delete_realm(name)
-    apply(keycloak_admin, loaded(tmp_path_factory.mktemp("components") / "realm.yaml", name))
-    try:
+    with realm_from(keycloak_admin, loaded(
+            tmp_path_factory.mktemp("components") / "realm.yaml", "t-components")) as name:
         yield name
-    finally:
-        keycloak_admin.delete_realm(name)
 
 
 def test_the_components_are_created(keycloak_admin: KeycloakAdminClient, realm: str,

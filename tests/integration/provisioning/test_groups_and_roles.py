@@ -13,9 +13,8 @@ import yaml
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from provisioning.config import LoadedConfig, load_config
-from provisioning.engine import apply_plan, plan_realm
 from provisioning.export import export_realm
-from provisioning.plan import Plan
+from tests.support.realm import apply, plan, realm_from, written
 
 SECRETS = {"BILLING_CLIENT_SECRET": "billing-secret-1"}
 REALM_FILE = """
@@ -57,32 +56,15 @@ defaultGroups: [/customers]
 
 
 def loaded(path: Path, realm: str, text: str = REALM_FILE) -> LoadedConfig:
-    path.write_text(text.format(realm=realm))
-    return load_config([path], SECRETS, realm=realm)
-
-
-def plan(admin: KeycloakAdminClient, config: LoadedConfig, prune_all: bool = False) -> Plan:
-    return plan_realm(admin.realm(config.config.realm), config.config,
-                      base_dir=Path(__file__).parent, prune_all=prune_all)
-
-
-def apply(admin: KeycloakAdminClient, config: LoadedConfig, prune_all: bool = False) -> Plan:
-    result = plan(admin, config, prune_all)
-    apply_plan(admin.realm(config.config.realm), result, lambda line: None)
-    return result
+    return written(path, text.format(realm=realm), SECRETS, realm)
 
 
 @pytest.fixture(scope="module")
 def realm(keycloak_admin: KeycloakAdminClient,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = "t-groups-roles"
-    if name in keycloak_admin.realm_names():
-        keycloak_admin.delete_realm(name)
-    apply(keycloak_admin, loaded(tmp_path_factory.mktemp("groups") / "realm.yaml", name))
-    try:
+    with realm_from(keycloak_admin, loaded(
+            tmp_path_factory.mktemp("groups") / "realm.yaml", "t-groups-roles")) as name:
         yield name
-    finally:
-        keycloak_admin.delete_realm(name)
 
 
 def test_everything_is_created(keycloak_admin: KeycloakAdminClient, realm: str,

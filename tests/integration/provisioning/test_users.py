@@ -12,9 +12,8 @@ import pytest
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import password_grant
 from idpack.keycloak.target import KeycloakTarget
-from provisioning.config import LoadedConfig, load_config
-from provisioning.engine import apply_plan, plan_realm
-from provisioning.plan import Plan
+from provisioning.config import LoadedConfig
+from tests.support.realm import apply, plan, realm_from, written
 
 PASSWORD = "Break-Glass-2026!"
 REALM_FILE = """
@@ -48,32 +47,15 @@ users:
 
 def loaded(path: Path, realm: str, text: str = REALM_FILE,
            password: str = PASSWORD) -> LoadedConfig:
-    path.write_text(text.format(realm=realm))
-    return load_config([path], {"BREAK_GLASS_PASSWORD": password}, realm=realm)
-
-
-def plan(admin: KeycloakAdminClient, config: LoadedConfig, prune_all: bool = False) -> Plan:
-    return plan_realm(admin.realm(config.config.realm), config.config,
-                      base_dir=Path(__file__).parent, prune_all=prune_all)
-
-
-def apply(admin: KeycloakAdminClient, config: LoadedConfig, prune_all: bool = False) -> Plan:
-    result = plan(admin, config, prune_all)
-    apply_plan(admin.realm(config.config.realm), result, lambda line: None)
-    return result
+    return written(path, text.format(realm=realm), {"BREAK_GLASS_PASSWORD": password}, realm)
 
 
 @pytest.fixture(scope="module")
 def realm(keycloak_admin: KeycloakAdminClient,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = "t-users"
-    if name in keycloak_admin.realm_names():
-        keycloak_admin.delete_realm(name)
-    apply(keycloak_admin, loaded(tmp_path_factory.mktemp("users") / "realm.yaml", name))
-    try:
+    with realm_from(keycloak_admin, loaded(
+            tmp_path_factory.mktemp("users") / "realm.yaml", "t-users")) as name:
         yield name
-    finally:
-        keycloak_admin.delete_realm(name)
 
 
 def test_the_user_is_created_whole(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
