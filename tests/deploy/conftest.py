@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from tests.deploy.stack import Deployment, running_deployment
-from tests.e2e.conftest import browser  # noqa: F401  (the same Chromium for the journey)
 from tests.support.containers import ROOT, build_images, podman_environment
 
 

@@ -1,26 +1,14 @@
-"""Fixtures of the end-to-end tests: Chromium (Debian's, driven by Playwright) and the
-stack `make run` starts (tests/e2e/stack.py)."""
+"""Fixtures of the end-to-end tests: the stack `make run` starts (tests/e2e/stack.py).
+Chromium (`browser`) is the root conftest's, shared with the deploy tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from idpack.keycloak.target import KeycloakTarget
-from tests.e2e.browser import launch
 from tests.e2e.stack import Stack, running_stack
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="package")
