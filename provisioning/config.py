@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from provisioning.kinds.roles import BUILT_IN_REALM_ROLES
+from provisioning.realm_json import read_realm_json
 from provisioning.references import Secret
 from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError, FieldPath, Location, Source, load_file, merge
@@ -44,8 +45,6 @@ def load_config(paths: list[Path], env: Mapping[str, str], realm: str | None = N
         if path.suffix.lower() != ".json":
             sources.append(load_file(path))
             continue
-        from provisioning.realm_json import read_realm_json
-
         converted = read_realm_json(path)
         sources.append(Source(converted.document, {(): Location(path, 1)}, (path,)))
         found_secrets |= converted.secrets

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioning.export import realm_document
+from provisioning.export import realm_document, to_yaml
 from provisioning.kinds.base import BUILT_IN_CLIENTS, MASKED, secret_variable
 from provisioning.kinds.components import MANAGED_COMPONENT_TYPES, SECRET_KEYS
 from provisioning.kinds.realm_settings import RealmSettings
@@ -169,8 +169,6 @@ def _not_managed(realm: Json) -> list[str]:
 
 def write_yaml(converted: Converted) -> str:
     """The converted realm as a file, with the secrets it now reads named on top."""
-    from provisioning.export import to_yaml
-
     names = "".join(f"#   {name}\n" for name in sorted(converted.secrets))
     header = ("# Converted from Keycloak's realm JSON by `idpack realm convert`.\n"
               + (f"# Set these before `idpack realm plan`:\n{names}" if names else ""))

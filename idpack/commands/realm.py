@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -155,14 +156,18 @@ def validate(files: tuple[Path, ...], environment: str | None) -> None:
                f"{len(config.identityProviders)} identity providers)")
 
 
+def planning_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options plan and apply share: what to plan, and against what."""
+    for option in reversed((file_option, env_option, realm_option, prune_option, wait_option,
+                            click.option("--no-color", "no_colour", is_flag=True,
+                                         help="No colour, even on a terminal."))):
+        command = option(command)
+    return command
+
+
 @realm.command()
-@file_option
-@env_option
-@realm_option
-@prune_option
-@wait_option
+@planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--no-color", "no_colour", is_flag=True, help="No colour, even on a terminal.")
 def plan(files: tuple[Path, ...], environment: str | None, realm: str | None, prune: bool,
          wait_seconds: float, as_json: bool, no_colour: bool) -> int:
     """Show what apply would change, field by field, without changing anything.
@@ -170,38 +175,33 @@ def plan(files: tuple[Path, ...], environment: str | None, realm: str | None, pr
     Exit code 0 when Keycloak matches the files, 2 when changes are pending, 1 on
     error: `idpack realm plan || alert` detects drift in CI.
     """
-    loaded, paths = _load(files, environment, realm)
-    api = _realm_api(loaded.config.realm, wait_seconds)
-    result = _timed_plan(api, loaded, paths, prune)
+    _, result = _timed_plan(files, environment, realm, prune, wait_seconds)
     click.echo(result.as_json() if as_json else result.render(colour=_colour(no_colour)))
     return EXIT_IN_SYNC if result.empty else EXIT_CHANGES
 
 
-def _timed_plan(api: RealmAdmin, loaded: LoadedConfig, paths: list[Path], prune: bool) -> Plan:
+def _timed_plan(files: tuple[Path, ...], environment: str | None, realm: str | None,
+                prune: bool, wait_seconds: float) -> tuple[RealmAdmin, Plan]:
+    """The files loaded, Keycloak reached, and the plan, with what reading it took."""
+    loaded, paths = _load(files, environment, realm)
+    api = _realm_api(loaded.config.realm, wait_seconds)
     started, before = time.monotonic(), api.client.requests_made
     result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
     say(f"Read realm {api.name} in {api.client.requests_made - before} requests "
         f"({time.monotonic() - started:.2f} s).")
-    return result
+    return api, result
 
 
 @realm.command()
-@file_option
-@env_option
-@realm_option
-@prune_option
-@wait_option
+@planning_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--no-color", "no_colour", is_flag=True, help="No colour, even on a terminal.")
 def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, prune: bool,
           wait_seconds: float, auto_approve: bool, no_colour: bool) -> int:
     """Plan, show the plan, ask, then make Keycloak match the files.
 
     Safe to interrupt and re-run: each run plans from what Keycloak holds now.
     """
-    loaded, paths = _load(files, environment, realm)
-    api = _realm_api(loaded.config.realm, wait_seconds)
-    result = _timed_plan(api, loaded, paths, prune)
+    api, result = _timed_plan(files, environment, realm, prune, wait_seconds)
     click.echo(result.render(colour=_colour(no_colour)))
     if result.empty:
         return EXIT_IN_SYNC

@@ -44,6 +44,7 @@ def _document(model: Strict) -> Json:
 
 
 class _ClientPolicyDocumentsKind:
+    name: str
     which: str        # profiles | policies
     config_field: str
 
@@ -63,7 +64,7 @@ class _ClientPolicyDocumentsKind:
             wanted = _document(model)
             current = have.get(name)
             if current is None:
-                changes.append(Change(self.name, name, "create",  # type: ignore[attr-defined]
+                changes.append(Change(self.name, name, "create",
                                       tuple(field_changes(wanted, {})),
                                       payload={"name": name, **wanted}))
                 continue
@@ -71,10 +72,10 @@ class _ClientPolicyDocumentsKind:
             fields = field_changes(wanted, current,
                                    whole=("executors", "conditions", "profiles"))
             if fields:
-                changes.append(Change(self.name, name, "update",  # type: ignore[attr-defined]
+                changes.append(Change(self.name, name, "update",
                                       tuple(fields), payload={**current, **wanted}))
         if self.prune_key in ctx.prune:
-            changes += [Change(self.name, name, "delete",  # type: ignore[attr-defined]
+            changes += [Change(self.name, name, "delete",
                                (FieldChange("name", name, None),), payload={"name": name})
                         for name in have if name not in declared]
         return changes

@@ -83,6 +83,19 @@ def client_uuid(api: RealmAdmin, client_id: str) -> str:
     return str(client["id"])
 
 
+def sorted_client_roles(roles: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    """clientId -> role names with sorted lists and no empty ones: two maps that grant
+    the same roles compare equal (groups, users)."""
+    return {client: sorted(names) for client, names in (roles or {}).items() if names}
+
+
+def client_mapping_names(mappings: Json) -> dict[str, list[str]]:
+    """The client roles of a role-mappings answer (a user's, a group's, a scope's), by
+    clientId, as sorted names."""
+    return sorted_client_roles({m["client"]: [r["name"] for r in m.get("mappings") or []]
+                                for m in (mappings.get("clientMappings") or {}).values()})
+
+
 def client_role_changes(api: RealmAdmin, wanted: dict[str, list[str]],
                         held: dict[str, list[str]]) -> list[tuple[str, list[Json], list[Json]]]:
     """(client uuid, roles to grant, roles to take back) for each client whose roles, by

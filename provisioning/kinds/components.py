@@ -12,17 +12,15 @@ Keycloak makes with every realm."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationInfo, model_validator
+from pydantic import model_validator
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds.base import FINGERPRINT_PREFIX, MASKED, PlanContext
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.references import Secret
-from provisioning.schema_types import Strict, Text
+from provisioning.schema_types import SecretRef, Strict, Text
 
 # Config keys whose values are secrets, in the components teams declare.
 SECRET_KEYS = frozenset({"bindCredential", "privateKey", "secret", "keystorePassword",
@@ -45,16 +43,14 @@ class Component(Strict):
     subType: Text | None = None
     config: dict[str, list[Text]] | None = None
     # Filled from config by the validator below: the secret values, as references.
-    secretConfig: dict[str, Secret] | None = None
+    secretConfig: dict[str, SecretRef] | None = None
     subComponents: dict[str, dict[str, Component]] | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _split_secrets(cls, data: Any, info: ValidationInfo) -> Any:
+    def _split_secrets(cls, data: Any) -> Any:
         if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
             return data
-        context = info.context or {}
-        env, base_dir = context.get("env", {}), context.get("base_dir") or Path()
         config, secrets = {}, {}
         for key, value in data["config"].items():
             values = _strings(value)  # Keycloak's config values are lists of strings
@@ -63,7 +59,7 @@ class Component(Strict):
             elif len(values) != 1:
                 raise ValueError(f"config.{key}: one secret reference")
             else:
-                secrets[key] = Secret.parse(values[0], env, base_dir)
+                secrets[key] = values[0]  # SecretRef refuses anything but a reference
         return {**data, "config": config, "secretConfig": secrets or None}
 
 

@@ -12,7 +12,11 @@ from typing import Any
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import PlanContext
-from provisioning.kinds.client_roles import client_role_changes
+from provisioning.kinds.client_roles import (
+    client_mapping_names,
+    client_role_changes,
+    sorted_client_roles,
+)
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import Strict, Text
@@ -55,7 +59,7 @@ def live_groups(live: LiveRealm) -> dict[str, Json]:
 def _comparable(group: Json) -> dict[str, Any]:
     return {"attributes": group.get("attributes") or {},
             "realmRoles": group.get("realmRoles") or [],
-            "clientRoles": group.get("clientRoles") or {}}
+            "clientRoles": sorted_client_roles(group.get("clientRoles"))}
 
 
 class GroupsKind:
@@ -75,9 +79,10 @@ class GroupsKind:
                                       payload={"path": path, **declared}))
                 continue
             # Attributes are the group's whole map; role lists are compared as sets.
-            fields = field_changes(declared, _comparable(live),
+            wanted = {**declared, **({"clientRoles": sorted_client_roles(
+                declared["clientRoles"])} if "clientRoles" in declared else {})}
+            fields = field_changes(wanted, _comparable(live),
                                    whole=("attributes", "clientRoles"))
-            fields = [f for f in fields if not _same_client_roles(f)]
             if fields:
                 changes.append(Change(self.name, path, "update", tuple(fields),
                                       payload={"path": path, "id": live["id"], **declared}))
@@ -117,14 +122,6 @@ class GroupsKind:
         return {"groups": groups} if groups else None
 
 
-def _same_client_roles(change: FieldChange) -> bool:
-    """clientRoles whose lists differ only in order are the same."""
-    if change.path != "clientRoles":
-        return False
-    before, after = change.before or {}, change.after or {}
-    return {k: sorted(v) for k, v in before.items() if v} == \
-        {k: sorted(v) for k, v in after.items() if v}
-
 
 def _set_roles(api: RealmAdmin, group_id: str, realm_roles: list[str] | None,
                client_roles: dict[str, list[str]] | None) -> None:
@@ -142,9 +139,8 @@ def _set_roles(api: RealmAdmin, group_id: str, realm_roles: list[str] | None,
         if remove:
             api.change_group_roles(group_id, remove, add=False)
     if client_roles is not None:
-        held_by_client = {m["client"]: [r["name"] for r in m.get("mappings") or []]
-                          for m in (mappings.get("clientMappings") or {}).values()}
-        for uuid, add, remove in client_role_changes(api, client_roles, held_by_client):
+        by_client = client_mapping_names(mappings)
+        for uuid, add, remove in client_role_changes(api, client_roles, by_client):
             if add:
                 api.change_group_roles(group_id, add, add=True, client_uuid=uuid)
             if remove:

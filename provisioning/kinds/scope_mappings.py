@@ -21,6 +21,7 @@ from pydantic import Field
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext
+from provisioning.kinds.client_roles import client_mapping_names
 from provisioning.kinds.client_scopes import BUILT_IN_CLIENT_SCOPES
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
@@ -68,10 +69,8 @@ def read_scope_mappings(api: RealmAdmin, live: LiveRealm,
                 return None
             path = f"client-scopes/{scopes[name]}"
         found = api.scope_mappings(path)
-        clients = {entry["client"]: [r["name"] for r in entry.get("mappings") or []]
-                   for entry in (found.get("clientMappings") or {}).values()}
         return holder, _normalized([r["name"] for r in found.get("realmMappings") or []],
-                                   clients)
+                                   client_mapping_names(found))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         live.scope_mappings = dict(r for r in pool.map(read, list(holders)) if r)

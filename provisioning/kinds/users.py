@@ -14,7 +14,11 @@ from typing import Any
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import PlanContext
-from provisioning.kinds.client_roles import client_role_changes
+from provisioning.kinds.client_roles import (
+    client_mapping_names,
+    client_role_changes,
+    sorted_client_roles,
+)
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import Bool, SecretRef, Strict, Text
@@ -46,13 +50,11 @@ def read_users(api: RealmAdmin, live: LiveRealm, usernames: Iterable[str]) -> No
             return username, None
         user = found[0]
         mappings = api.role_mappings(user["id"])
-        client = {m["client"]: sorted(r["name"] for r in m.get("mappings") or [])
-                  for m in (mappings.get("clientMappings") or {}).values()}
         return username, {**user,
                           "groups": sorted(g["path"] for g in api.user_groups(user["id"])),
                           "realmRoles": sorted(r["name"] for r in
                                                mappings.get("realmMappings") or []),
-                          "clientRoles": {c: names for c, names in client.items() if names}}
+                          "clientRoles": client_mapping_names(mappings)}
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         for username, user in pool.map(read, list(usernames)):
@@ -63,6 +65,8 @@ def read_users(api: RealmAdmin, live: LiveRealm, usernames: Iterable[str]) -> No
 def _wanted(user: User) -> dict[str, Any]:
     declared = user.declared()
     declared.pop("password", None)
+    if "clientRoles" in declared:
+        declared["clientRoles"] = sorted_client_roles(declared["clientRoles"])
     return declared
 
 
@@ -88,8 +92,7 @@ class UsersKind:
             have = {**live, "attributes": {k: (live.get("attributes") or {}).get(k)
                                            for k in (user.attributes or {})},
                     "realmRoles": _direct_roles(live, user, ctx.config.realm)}
-            fields = [f for f in field_changes(wanted, have, whole=("clientRoles",))
-                      if not _same_client_roles(f)]
+            fields = field_changes(wanted, have, whole=("clientRoles",))
             if fields:
                 changes.append(Change(self.name, username, "update", tuple(fields),
                                       payload={"username": username, "user": user,
@@ -130,13 +133,6 @@ class UsersKind:
     def export(self, live: LiveRealm) -> Json | None:
         return None  # users are data, not configuration: declare the few by hand
 
-
-def _same_client_roles(change: FieldChange) -> bool:
-    if change.path != "clientRoles":
-        return False
-    before, after = change.before or {}, change.after or {}
-    return {k: sorted(v) for k, v in before.items() if v} == \
-        {k: sorted(v) for k, v in after.items() if v}
 
 
 def _direct_roles(live: Json, user: User, realm: str) -> list[str]:
