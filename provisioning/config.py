@@ -11,11 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from provisioning.kinds.roles import BUILT_IN_REALM_ROLES
+from provisioning.kinds.clients import CLIENTS
+from provisioning.kinds.default_roles import DEFAULT_ROLES
+from provisioning.kinds.identity_providers import IDENTITY_PROVIDERS
+from provisioning.kinds.roles import BUILT_IN_REALM_ROLES, ROLES
+from provisioning.kinds.smtp import SMTP
 from provisioning.realm_json import read_realm_json
 from provisioning.references import Secret
-from provisioning.schema import RealmConfig
-from provisioning.source import ConfigError, FieldPath, Location, Source, load_file, merge
+from provisioning.schema import REALM_FILE, RealmConfig, parse_realm_file
+from provisioning.source import ConfigError, FieldPath, Source, load_file, merge
 
 # The realm-management roles a service account may be given (Keycloak 26).
 REALM_MANAGEMENT_ROLES = frozenset({
@@ -46,7 +50,7 @@ def load_config(paths: list[Path], env: Mapping[str, str], realm: str | None = N
             sources.append(load_file(path))
             continue
         converted = read_realm_json(path)
-        sources.append(Source(converted.document, {(): Location(path, 1)}, (path,)))
+        sources.append(Source(converted.document, converted.locations, (path,)))
         found_secrets |= converted.secrets
         if notes is not None:
             for warning in converted.warnings:
@@ -62,8 +66,7 @@ def load_config(paths: list[Path], env: Mapping[str, str], realm: str | None = N
     if realm is not None:
         data["realm"] = realm
     try:
-        config = RealmConfig.model_validate(
-            data, context={"env": dict(env), "base_dir": paths[0].parent.resolve()})
+        config = parse_realm_file(data, dict(env), paths[0].parent.resolve())
     except ValidationError as exc:
         raise ConfigError([_describe(source, error) for error in exc.errors()]) from None
     problems = _reference_problems(config, source) + _secret_problems(config, source)
@@ -90,7 +93,7 @@ def _describe(source: Source, error: Any) -> str:
 
 def _model_at(path: FieldPath) -> type[BaseModel] | None:
     """The schema model that a field path leads to, walking dict keys transparently."""
-    model: type[BaseModel] = RealmConfig
+    model: type[BaseModel] = REALM_FILE
     expect_key = False
     for part in path:
         if expect_key:
@@ -124,12 +127,12 @@ def _unwrap(annotation: Any) -> tuple[type[BaseModel], bool] | None:
 
 def _reference_problems(config: RealmConfig, source: Source) -> list[str]:
     problems = []
-    realm_roles = set(config.roles) | BUILT_IN_REALM_ROLES
-    for index, role in enumerate(config.defaultRoles or []):
+    realm_roles = set(ROLES.of(config)) | BUILT_IN_REALM_ROLES
+    for index, role in enumerate(DEFAULT_ROLES.of(config) or []):
         if role not in realm_roles:
             problems.append(source.error(("defaultRoles", index),
                                          f"role {role!r} is not declared under roles"))
-    for client_id, client in config.clients.items():
+    for client_id, client in CLIENTS.of(config).items():
         roles = client.serviceAccountRoles
         if roles is None:
             continue
@@ -143,7 +146,7 @@ def _reference_problems(config: RealmConfig, source: Source) -> list[str]:
                 path = ("clients", client_id, "serviceAccountRoles", "clients", owner, index)
                 if owner == "realm-management" and role not in REALM_MANAGEMENT_ROLES:
                     problems.append(source.error(path, f"realm-management has no role {role!r}"))
-    for alias, idp in config.identityProviders.items():
+    for alias, idp in IDENTITY_PROVIDERS.of(config).items():
         if idp.metadata is not None and idp.metadata.file is not None:
             file = idp.metadata.file
             full = file if file.is_absolute() else source.files[0].parent / file
@@ -162,10 +165,11 @@ def _secret_problems(config: RealmConfig, source: Source) -> list[str]:
         if secret is not None and secret.value is None and enabled:
             problems.append(source.error(path, f"secret {secret.reference}: {secret.problem}"))
 
-    if config.smtp is not None:
-        check(config.smtp.password, True, ("smtp", "password"))
-    for client_id, client in config.clients.items():
+    smtp = SMTP.of(config)
+    if smtp is not None:
+        check(smtp.password, True, ("smtp", "password"))
+    for client_id, client in CLIENTS.of(config).items():
         check(client.secret, client.enabled, ("clients", client_id, "secret"))
-    for alias, idp in config.identityProviders.items():
+    for alias, idp in IDENTITY_PROVIDERS.of(config).items():
         check(idp.clientSecret, idp.enabled, ("identityProviders", alias, "clientSecret"))
     return problems

@@ -1,9 +1,11 @@
 """Field-by-field comparison of what the file declares with what Keycloak holds.
 
-Only declared fields are compared: a field the file leaves out is not managed. Maps
-(attributes, config) are compared key by key, so keys set by others survive, unless
-the kind names them as compared whole. Lists of plain values are sets to Keycloak
-(redirect URIs, event types), so their order never counts as a change."""
+Only declared fields are compared: a field the file leaves out is not managed. A map
+(attributes, config) is compared key by key: by default only the keys the file gives
+(a map of settings, where Keycloak keeps its own keys too); named `exact`, its other
+keys show as removed (a map the file gives whole); named `whole`, as one value. Lists
+of plain values are sets to Keycloak (redirect URIs, event types), so their order never
+counts as a change."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def same(want: Any, have: Any) -> bool:
 
 
 def field_changes(declared: Mapping[str, Any], live: Mapping[str, Any] | None, prefix: str = "",
-                  whole: Collection[str] = ()) -> list[FieldChange]:
+                  whole: Collection[str] = (), exact: Collection[str] = ()) -> list[FieldChange]:
     live = live or {}
     changes: list[FieldChange] = []
     for key, want in declared.items():
@@ -32,6 +34,9 @@ def field_changes(declared: Mapping[str, Any], live: Mapping[str, Any] | None, p
         path = f"{prefix}{key}"
         if isinstance(want, Mapping) and key not in whole and isinstance(have, Mapping | None):
             changes += field_changes(want, have, f"{path}.", whole)
+            if key in exact:
+                changes += [FieldChange(f"{path}.{k}", v, None)
+                            for k, v in (have or {}).items() if k not in want]
         elif not same(want, have):
             changes.append(FieldChange(path, have, want))
     return changes

@@ -1,5 +1,6 @@
-"""Plan and apply: read the live realm once, ask each kind for its changes in
-registry order, and execute a plan change by change."""
+"""Plan and apply: read the live realm (the shared snapshot, then what each kind needs
+besides), ask each kind for its changes in registry order, and execute a plan change
+by change."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ from pathlib import Path
 
 from idpack.keycloak.admin import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds import BY_NAME, KINDS, PRUNABLE
-from provisioning.kinds.base import PlanContext
-from provisioning.kinds.organizations import read_organizations
-from provisioning.kinds.scope_mappings import declared_holders, read_scope_mappings
-from provisioning.kinds.users import read_users
-from provisioning.live import read_client_roles, read_live
+from provisioning.kinds.base import PlanContext, ReadScope
+from provisioning.kinds.identity_providers import IDENTITY_PROVIDERS
+from provisioning.live import read_live
 from provisioning.plan import SYMBOL, Plan
+from provisioning.registry import BY_NAME, KINDS, PRUNABLE
 from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError
 
@@ -27,17 +26,16 @@ class ApplyError(ConfigError):
 
 
 def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
-               prune_all: bool = False) -> Plan:
-    service_accounts = [cid for cid, c in config.clients.items() if c.serviceAccountRoles]
-    live = read_live(api, service_accounts)
-    if live.exists:
-        read_client_roles(api, live, _role_clients(config))
-        read_users(api, live, [*config.users, *config.removedUsers])
-        read_scope_mappings(api, live, declared_holders(config.scopeMappings))
-        if config.organizations or "organizations" in config.prune or prune_all:
-            read_organizations(api, live, config.organizations)
+               prune_all: bool = False, origin: str | None = None) -> Plan:
+    """The plan; a problem only the live realm shows is a ConfigError naming the kind
+    and object (and `origin`, the file, when given)."""
     # --prune: every prunable kind, as the registry lists them (prune_key).
     prune = frozenset(PRUNABLE) if prune_all else frozenset(config.prune)
+    live = read_live(api)
+    if live.exists:
+        scope = ReadScope(config=config, prune=prune)
+        for kind in KINDS:
+            kind.read(api, live, scope)
     # Keycloak parses metadata in a realm's context; a realm this plan creates has
     # none yet, so the master realm parses for it.
     parser = api if live.exists else api.client.realm("master")
@@ -48,25 +46,16 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
         try:
             changes += kind.plan(ctx)
         except ValueError as exc:
-            raise ConfigError([f"{kind.name}: {exc}"]) from None
+            where = f"{origin}: " if origin else ""
+            raise ConfigError([f"{where}{kind.name}: {exc}"]) from None
     return Plan(config.realm, tuple(changes))
-
-
-def _role_clients(config: RealmConfig) -> set[str]:
-    """The clients whose roles the file declares, or names as another's composite."""
-    named = set(config.clientRoles)
-    for role in [*config.roles.values(),
-                 *(r for roles in config.clientRoles.values() for r in roles.values())]:
-        if role.composites is not None:
-            named |= set(role.composites.client or {})
-    return named
 
 
 def _saml_metadata(api: RealmAdmin, config: RealmConfig,
                    base_dir: Path) -> dict[str, dict[str, str]]:
     """Keycloak's own reading of each declared metadata document (one request each)."""
     imported = {}
-    for alias, idp in config.identityProviders.items():
+    for alias, idp in IDENTITY_PROVIDERS.of(config).items():
         metadata = idp.metadata
         if metadata is None:
             continue

@@ -1,41 +1,25 @@
 """`idpack realm export`: the live realm written in the realm file's own schema, so
-`export` then `plan` on the result shows no changes. Each kind writes its own part, in
-registry order; secrets become references, `${env:<NAME>_CLIENT_SECRET}`, and only
-where idpack set them (a fingerprint exists); Keycloak's built-in roles, clients and
-client scopes are left out."""
+`export` then `plan` on the result shows no changes. Each kind reads what it needs and
+writes its own part, in registry order; secrets become references,
+`${env:<NAME>_CLIENT_SECRET}`, and only where idpack set them (a fingerprint exists);
+Keycloak's built-in roles, clients and client scopes are left out."""
 
 from __future__ import annotations
 
 import yaml
 
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds import KINDS
-from provisioning.kinds.base import BUILT_IN_CLIENTS
-from provisioning.kinds.organizations import read_organizations
-from provisioning.kinds.scope_mappings import read_scope_mappings
-from provisioning.live import (
-    Json,
-    LiveRealm,
-    read_client_roles,
-    read_live,
-    read_service_accounts,
-)
+from provisioning.kinds.base import ReadScope
+from provisioning.live import Json, LiveRealm, read_live
+from provisioning.registry import KINDS
 
 
 def export_realm(api: RealmAdmin) -> Json:
     live = read_live(api)
     if not live.exists:
         raise ValueError(f"realm {api.name} does not exist")
-    read_service_accounts(api, live, [
-        cid for cid, c in live.clients.items()
-        if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS])
-    read_client_roles(api, live, [cid for cid in live.clients if cid not in BUILT_IN_CLIENTS])
-    own_scopes = [s["name"] for s in live.export.get("clientScopes") or []]
-    read_scope_mappings(api, live, [("clients", c) for c in live.clients
-                                    if c not in BUILT_IN_CLIENTS]
-                        + [("clientScopes", s) for s in own_scopes])
-    if live.export.get("organizationsEnabled"):
-        read_organizations(api, live)
+    for kind in KINDS:
+        kind.read(api, live, ReadScope())  # everything of the realm's own
     return realm_document(live)
 
 

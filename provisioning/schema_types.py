@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, with_config
 
 from provisioning.references import Secret, UnresolvedReference, resolve_text
 
@@ -66,3 +66,8 @@ class Strict(BaseModel):
             (field.alias or name): getattr(self, name)
             for name, field in type(self).model_fields.items() if name in self.model_fields_set
         }
+
+
+# The shape of a part of Keycloak's realm JSON (a TypedDict): the fields idpack reads,
+# typed; every other field is kept as it is.
+json_shape = with_config(ConfigDict(extra="allow"))

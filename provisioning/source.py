@@ -1,5 +1,7 @@
 """Read realm YAML while remembering where every value came from, so each error can
-name the file, the line and the field path. Environment overlays merge over the base."""
+name the file, the line and the field path. Environment overlays merge over the base.
+A document converted from Keycloak's realm JSON remembers, instead of lines, where each
+object sits in the JSON (`realm.json: groups[2].subGroups[0]: ...`)."""
 
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 @dataclass(frozen=True)
 class Location:
     file: Path
-    line: int  # 1-based
+    line: int | None  # 1-based; None in a realm JSON, which `json_path` places instead
+    # Where a value of a document converted from realm JSON sits in the JSON.
+    json_path: FieldPath | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return str(self.file) if self.line is None else f"{self.file}:{self.line}"
 
 
 class ConfigError(IdpackError):
@@ -50,13 +54,22 @@ class Source:
 
     def where(self, path: FieldPath) -> str:
         """The closest known location of a field path (a missing field's parent)."""
+        found = self._closest(path)
+        return str(found[0]) if found else str(self.files[-1])
+
+    def _closest(self, path: FieldPath) -> tuple[Location, int] | None:
         for end in range(len(path), -1, -1):
             location = self.locations.get(tuple(path[:end]))
             if location is not None:
-                return str(location)
-        return str(self.files[-1])
+                return location, end
+        return None
 
     def error(self, path: FieldPath, message: str) -> str:
+        found = self._closest(path)
+        if found is not None:
+            location, end = found
+            if location.json_path is not None:  # the place in the JSON, as the JSON names it
+                return f"{location}: {dotted((*location.json_path, *path[end:]))}: {message}"
         return f"{self.where(path)}: {dotted(path)}: {message}"
 
 

@@ -21,8 +21,8 @@ from idpack.progress import say
 from idpack.settings import read_stack_file
 from provisioning.config import LoadedConfig, load_config
 from provisioning.engine import apply_plan, plan_realm
-from provisioning.kinds import prunable_text
 from provisioning.plan import Plan
+from provisioning.registry import prunable_text
 from provisioning.source import ConfigError
 
 DEFAULT_FILE = Path("realm-config/mikrocloud.yaml")
@@ -149,11 +149,15 @@ def realm() -> None:
 @env_option
 def validate(files: tuple[Path, ...], environment: str | None) -> None:
     """Check the files against the schema without contacting Keycloak."""
+    from provisioning.kinds.clients import CLIENTS
+    from provisioning.kinds.identity_providers import IDENTITY_PROVIDERS
+    from provisioning.kinds.roles import ROLES
+
     loaded, paths = _load(files, environment, None)
     config = loaded.config
     click.echo(f"{', '.join(map(str, paths))}: valid realm {config.realm} "
-               f"({len(config.clients)} clients, {len(config.roles)} roles, "
-               f"{len(config.identityProviders)} identity providers)")
+               f"({len(CLIENTS.of(config))} clients, {len(ROLES.of(config))} roles, "
+               f"{len(IDENTITY_PROVIDERS.of(config))} identity providers)")
 
 
 def planning_options(command: Callable[..., Any]) -> Callable[..., Any]:

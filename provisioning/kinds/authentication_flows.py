@@ -14,21 +14,25 @@ goes only after nothing binds it any more."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext, pick
+from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext, Section, pick, unique
+from provisioning.kinds.clients import CLIENTS
 from provisioning.kinds.flow_steps import (
+    AuthenticatorConfigJson,
     FlowExecution,
+    FlowJson,
     LiveFlows,
     exported_steps,
     outline,
     plan_steps,
     reconcile_steps,
 )
-from provisioning.kinds.realm_settings import FLOW_BINDINGS
+from provisioning.kinds.identity_providers import IDENTITY_PROVIDERS
+from provisioning.kinds.realm_settings import FLOW_BINDINGS, SETTINGS
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import Strict, Text
@@ -44,15 +48,24 @@ class AuthenticationFlow(Strict):
     executions: list[FlowExecution] = Field(default_factory=list)
 
 
-class AuthenticationFlowsKind:
+FLOWS = Section[dict[str, AuthenticationFlow]]("authenticationFlows", default_factory=dict)
+
+
+class AuthenticationFlowsKind(Kind):
     name = "authentication flow"
+    sections = (FLOWS,)
+    representation: ClassVar = {
+        "authenticationFlows": Annotated[list[FlowJson], AfterValidator(unique("alias"))]
+        | None,
+        "authenticatorConfig": Annotated[list[AuthenticatorConfigJson],
+                                         AfterValidator(unique("alias"))] | None}
     # Planned by the bindings' kind, once the bindings have moved off a flow.
     prune_key = "authenticationFlows"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         live = LiveFlows.of(ctx.live)
-        for alias, flow in ctx.config.authenticationFlows.items():
+        for alias, flow in FLOWS.of(ctx.config).items():
             current = live.flows.get(alias)
             if current is None:
                 fields = [FieldChange("executions", None, outline(flow.executions))]
@@ -102,7 +115,7 @@ class AuthenticationFlowsKind:
             entry: Json = {}
             if flow.get("description"):
                 entry["description"] = flow["description"]
-            if flow.get("providerId", "basic-flow") != "basic-flow":
+            if (flow.get("providerId") or "basic-flow") != "basic-flow":
                 entry["providerId"] = flow["providerId"]
             entry["executions"] = exported_steps(flows, alias)
             exported[alias] = entry
@@ -116,18 +129,20 @@ NEW_REALM_FLOWS = frozenset({"browser", "direct grant", "registration", "reset c
                              "clients", "first broker login", "docker auth"})
 
 
-class FlowBindingsKind:
+class FlowBindingsKind(Kind):
+    """A binding is declared (exact) or left alone; flows are pruned here, after the
+    bindings moved off them."""
+
     name = "flow binding"
-    prune_key = None  # a binding is declared or left alone; flows are pruned above
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         live, config = ctx.live, ctx.config
         flows = LiveFlows.of(live)
-        known = set(flows.flows) | set(config.authenticationFlows)
+        known = set(flows.flows) | set(FLOWS.of(config))
         if not live.exists:
             known |= NEW_REALM_FLOWS
         changes: list[Change] = []
-        realm = {k: v for k, v in config.settings.declared().items() if k in FLOW_BINDINGS}
+        realm = {k: v for k, v in SETTINGS.of(config).declared().items() if k in FLOW_BINDINGS}
         for field, alias in realm.items():
             if alias not in known:
                 raise ValueError(f"settings.{field}: no flow {alias!r} in the file or realm")
@@ -137,7 +152,7 @@ class FlowBindingsKind:
             changes.append(Change(self.name, f"realm {config.realm}", "update", tuple(fields),
                                   payload={"realm": {f.path: f.after for f in fields}}))
         by_id = _alias_by_id(flows)
-        for client_id, client in config.clients.items():
+        for client_id, client in CLIENTS.of(config).items():
             wanted = client.authenticationFlowBindingOverrides
             if wanted is None:
                 continue
@@ -162,7 +177,7 @@ class FlowBindingsKind:
         changes = []
         for alias, flow in flows.flows.items():
             if (not flow.get("topLevel") or flow.get("builtIn")
-                    or alias in ctx.config.authenticationFlows):
+                    or alias in FLOWS.of(ctx.config)):
                 continue
             if alias in used:
                 raise ValueError(f"flow {alias!r} is not declared, so --prune would delete "
@@ -202,7 +217,8 @@ class FlowBindingsKind:
 
 
 def _alias_by_id(flows: LiveFlows) -> dict[str, str]:
-    return {f["id"]: alias for alias, f in flows.flows.items()}
+    """Flow id -> alias (realm JSON written by hand has no ids: none there)."""
+    return {str(f["id"]): alias for alias, f in flows.flows.items() if f.get("id")}
 
 
 def _bound_after_apply(ctx: PlanContext, flows: LiveFlows) -> dict[str, str]:
@@ -211,7 +227,7 @@ def _bound_after_apply(ctx: PlanContext, flows: LiveFlows) -> dict[str, str]:
     declares them and as they are otherwise."""
     live, config = ctx.live, ctx.config
     used: dict[str, str] = {}
-    declared = config.settings.declared()
+    declared = SETTINGS.of(config).declared()
     for field in FLOW_BINDINGS:
         alias = declared.get(field) or live.export.get(field)
         if alias:
@@ -219,15 +235,16 @@ def _bound_after_apply(ctx: PlanContext, flows: LiveFlows) -> dict[str, str]:
     by_id = _alias_by_id(flows)
     for client_id, client in live.clients.items():
         overrides = (client.get("authenticationFlowBindingOverrides") or {}).items()
-        declared_overrides = config.clients.get(client_id)
+        declared_overrides = CLIENTS.of(config).get(client_id)
         if declared_overrides is not None and \
                 declared_overrides.authenticationFlowBindingOverrides is not None:
             overrides = declared_overrides.authenticationFlowBindingOverrides.items()
             used.update({alias: f"client {client_id}" for _, alias in overrides})
             continue
         used.update({by_id.get(v, v): f"client {client_id}" for _, v in overrides})
-    for alias in set(live.identity_providers) | set(config.identityProviders):
-        declared_idp = config.identityProviders.get(alias)
+    providers = IDENTITY_PROVIDERS.of(config)
+    for alias in set(live.identity_providers) | set(providers):
+        declared_idp = providers.get(alias)
         provider = live.identity_providers.get(alias) or {}
         for key in ("firstBrokerLoginFlowAlias", "postBrokerLoginFlowAlias"):
             flow = getattr(declared_idp, key) if declared_idp is not None else provider.get(key)

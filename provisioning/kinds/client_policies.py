@@ -1,20 +1,25 @@
 """Client profiles (executors, e.g. PKCE enforced) and client policies (conditions that
 pick clients, and the profiles applied to them), as Keycloak's ClientProfileRepresentation
-and ClientPolicyRepresentation, keyed by name. Keycloak stores each list as one
-document, so apply reads it, replaces the declared entry and writes it back: entries the
-file does not name stay unless pruned. Profiles are applied before the policies that
-name them."""
+and ClientPolicyRepresentation, keyed by name. Keycloak keeps each list as one document
+of the realm, so a declared `clientProfiles` or `clientPolicies` map is the whole
+document: entries the file does not name go (a file without the section leaves them,
+unless pruned). Apply reads the stored list, replaces or removes one entry and writes
+it back. Profiles are created before the policies that name them, and removed after
+the policies that named them changed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar, Required
+
+from pydantic import AfterValidator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, Section, unique
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Strict, Text
+from provisioning.schema_types import Strict, Text, json_shape
 
 
 class Executor(Strict):
@@ -39,28 +44,46 @@ class ClientPolicy(Strict):
     profiles: list[Text] | None = None
 
 
+CLIENT_PROFILES = Section[dict[str, ClientProfile]]("clientProfiles", default_factory=dict)
+CLIENT_POLICIES = Section[dict[str, ClientPolicy]]("clientPolicies", default_factory=dict)
+
+
+@json_shape
+class NamedJson(TypedDict, total=False):
+    name: Required[str]
+
+
+Named = Annotated[list[NamedJson], AfterValidator(unique("name"))]
+
+
+@json_shape
+class ProfilesJson(TypedDict, total=False):
+    profiles: Named | None
+
+
+@json_shape
+class PoliciesJson(TypedDict, total=False):
+    policies: Named | None
+
+
 def _document(model: Strict) -> Json:
     return model.model_dump(exclude_none=True)
 
 
-class _ClientPolicyDocumentsKind:
+class _ClientPolicyDocumentsKind(Kind):
     name: str
     which: str        # profiles | policies
-    config_field: str
-
-    @property
-    def prune_key(self) -> str:
-        return self.config_field
+    section: Section[Any]
 
     def _live(self, live: LiveRealm) -> dict[str, Json]:
-        section = live.export.get(self.config_field) or {}
-        return {item["name"]: item for item in section.get(self.which) or []}
+        document = live.export.get(self.section.name) or {}
+        return {item["name"]: item for item in document.get(self.which) or []}
 
-    def plan(self, ctx: PlanContext) -> list[Change]:
+    def _changes(self, ctx: PlanContext) -> list[Change]:
+        """Creates and updates of the declared entries."""
         changes = []
         have = self._live(ctx.live)
-        declared: dict[str, Strict] = getattr(ctx.config, self.config_field)
-        for name, model in declared.items():
+        for name, model in self.section.of(ctx.config).items():
             wanted = _document(model)
             current = have.get(name)
             if current is None:
@@ -74,15 +97,21 @@ class _ClientPolicyDocumentsKind:
             if fields:
                 changes.append(Change(self.name, name, "update",
                                       tuple(fields), payload={**current, **wanted}))
-        if self.prune_key in ctx.prune:
-            changes += [Change(self.name, name, "delete",
-                               (FieldChange("name", name, None),), payload={"name": name})
-                        for name in have if name not in declared]
         return changes
+
+    def _removals(self, ctx: PlanContext) -> list[Change]:
+        """The stored entries the declared document leaves out (or, pruned, all
+        undeclared ones)."""
+        if not (self.section.declared_in(ctx.config) or self.section.name in ctx.prune):
+            return []
+        declared = self.section.of(ctx.config)
+        return [Change(self.name, name, "delete", (FieldChange("name", name, None),),
+                       payload={"name": name})
+                for name in self._live(ctx.live) if name not in declared]
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
         """The stored list with this entry replaced in its place (or added last, or
-        removed): what Keycloak holds now, so other entries survive."""
+        removed): what Keycloak holds now."""
         stored = api.client_policy_documents(self.which)
         names = [i.get("name") for i in stored]
         items = [i for i in stored if i.get("name") != change.name]
@@ -96,16 +125,35 @@ class _ClientPolicyDocumentsKind:
         for name, item in self._live(live).items():
             entries[name] = {k: v for k, v in item.items() if k != "name" and v not in
                              (None, [], {})}
-        return {self.config_field: entries} if entries else None
+        written = entries or (live.keep_empty and self.section.name in live.export)
+        return {self.section.name: entries} if written else None
 
 
 class ClientProfilesKind(_ClientPolicyDocumentsKind):
     name = "client profile"
     which = "profiles"
-    config_field = "clientProfiles"
+    section = CLIENT_PROFILES
+    sections = (CLIENT_PROFILES,)
+    prune_key = "clientProfiles"
+    representation: ClassVar = {"clientProfiles": ProfilesJson | None}
+
+    def plan(self, ctx: PlanContext) -> list[Change]:
+        return self._changes(ctx)  # removals come after the policies' changes
 
 
 class ClientPoliciesKind(_ClientPolicyDocumentsKind):
     name = "client policy"
     which = "policies"
-    config_field = "clientPolicies"
+    section = CLIENT_POLICIES
+    sections = (CLIENT_POLICIES,)
+    prune_key = "clientPolicies"
+    representation: ClassVar = {"clientPolicies": PoliciesJson | None}
+
+    def plan(self, ctx: PlanContext) -> list[Change]:
+        # A profile goes only once no policy names it: after the policies' changes
+        # (applied by the profiles' kind).
+        return [*self._changes(ctx), *self._removals(ctx),
+                *PROFILES._removals(ctx)]
+
+
+PROFILES = ClientProfilesKind()

@@ -2,16 +2,23 @@
 roles.client holds them) and the composites of every declared role, realm or client
 (RoleRepresentation's `composites: {realm: [...], client: {clientId: [...]}}`).
 Composites are applied after all roles exist, so a role may contain one declared later.
-The roles of Keycloak's built-in clients are never pruned."""
+A declared role's description and `attributes` map are exact, and so are declared
+composites. The roles of Keycloak's built-in clients are never pruned."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext, pick
-from provisioning.kinds.roles import exported_role
+from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext, ReadScope, Section, pick
+from provisioning.kinds.roles import ROLES, Role, exported_role
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
+
+# clientId -> role name -> role, as RealmRepresentation's roles.client.
+CLIENT_ROLES = Section[dict[str, dict[str, Role]]]("clientRoles", default_factory=dict)
 
 
 def live_client_roles(live: LiveRealm) -> dict[str, dict[str, Json]]:
@@ -20,14 +27,60 @@ def live_client_roles(live: LiveRealm) -> dict[str, dict[str, Json]]:
             for client, roles in live.client_roles.items()}
 
 
-class ClientRolesKind:
+def read_client_roles(api: RealmAdmin, live: LiveRealm, client_ids: Iterable[str]) -> None:
+    """Add the roles of these clients (one read each, side by side), with the
+    composites of their composite roles (one read each more), in the partial export's
+    shape: {"realm": [names], "client": {clientId: [names]}}."""
+    present = [(cid, live.clients[cid]["id"]) for cid in client_ids if cid in live.clients]
+    client_ids_by_uuid = {c["id"]: cid for cid, c in live.clients.items()}
+
+    def with_composites(role: Json) -> Json:
+        if not role.get("composite"):
+            return role
+        composites: Json = {}
+        for member in api.role_composites(role["id"]):
+            if member.get("clientRole"):
+                owner = client_ids_by_uuid.get(member.get("containerId"), "")
+                composites.setdefault("client", {}).setdefault(owner, []).append(
+                    member["name"])
+            else:
+                composites.setdefault("realm", []).append(member["name"])
+        return {**role, "composites": composites}
+
+    def roles_of(item: tuple[str, str]) -> tuple[str, list[Json]]:
+        return item[0], [with_composites(r) for r in api.client_roles(item[1])]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        live.client_roles.update(pool.map(roles_of, present))
+
+
+def _role_clients(scope: ReadScope, live: LiveRealm) -> set[str]:
+    """The clients whose roles the file declares, or names as another's composite;
+    every client of the realm's own for export."""
+    if scope.config is None:
+        return {cid for cid in live.clients if cid not in BUILT_IN_CLIENTS}
+    declared = CLIENT_ROLES.of(scope.config)
+    named = set(declared)
+    for role in [*ROLES.of(scope.config).values(),
+                 *(r for roles in declared.values() for r in roles.values())]:
+        if role.composites is not None:
+            named |= set(role.composites.client or {})
+    return named
+
+
+class ClientRolesKind(Kind):
     name = "client role"
+    sections = (CLIENT_ROLES,)
     prune_key = "clientRoles"
+
+    def read(self, api: RealmAdmin, live: LiveRealm, scope: ReadScope) -> None:
+        read_client_roles(api, live, sorted(_role_clients(scope, live)))
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         have = live_client_roles(ctx.live)
-        for client_id, roles in ctx.config.clientRoles.items():
+        declared_roles = CLIENT_ROLES.of(ctx.config)
+        for client_id, roles in declared_roles.items():
             for name, role in roles.items():
                 declared = role.declared_without_composites()
                 live = have.get(client_id, {}).get(name)
@@ -38,7 +91,8 @@ class ClientRolesKind:
                                           payload={"client": client_id,
                                                    "role": {"name": name, **declared}}))
                     continue
-                fields = field_changes(declared, live)
+                fields = field_changes(declared, {**live, "attributes": live.get("attributes")
+                                                  or {}}, exact=("attributes",))
                 if fields:
                     changes.append(Change(self.name, title, "update", tuple(fields), payload={
                         "client": client_id, "role": {
@@ -46,9 +100,9 @@ class ClientRolesKind:
                             **declared}}))
         if self.prune_key in ctx.prune:
             for client_id, live_roles in have.items():
-                if client_id in BUILT_IN_CLIENTS or client_id not in ctx.config.clientRoles:
+                if client_id in BUILT_IN_CLIENTS or client_id not in declared_roles:
                     continue  # only the roles of clients whose roles the file declares
-                keep = ctx.config.clientRoles[client_id]
+                keep = declared_roles[client_id]
                 changes += [Change(self.name, f"{client_id}/{name}", "delete",
                                    (FieldChange("name", name, None),),
                                    payload={"client": client_id, "role": {"name": name}})
@@ -70,8 +124,9 @@ class ClientRolesKind:
         for client_id, roles in live_client_roles(live).items():
             if client_id in BUILT_IN_CLIENTS:
                 continue
-            entries = {name: exported_role(role) for name, role in roles.items()}
-            if entries:
+            entries = {name: exported_role(role, live.keep_empty)
+                       for name, role in roles.items()}
+            if entries or live.keep_empty:
                 exported[client_id] = entries
         return {"clientRoles": exported} if exported else None
 
@@ -123,20 +178,19 @@ def _composites(role: Json | None) -> Json:
     return result
 
 
-class RoleCompositesKind:
+class RoleCompositesKind(Kind):
     """The composites of each declared role whose `composites` the file sets: exact."""
 
     name = "role composites"
-    prune_key = None
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         client_roles = live_client_roles(ctx.live)
         declared: list[tuple[str, str | None, str, Json]] = [
             (name, None, name, role.composites.normalized())
-            for name, role in ctx.config.roles.items() if role.composites is not None]
+            for name, role in ROLES.of(ctx.config).items() if role.composites is not None]
         declared += [(f"{client_id}/{name}", client_id, name, role.composites.normalized())
-                     for client_id, roles in ctx.config.clientRoles.items()
+                     for client_id, roles in CLIENT_ROLES.of(ctx.config).items()
                      for name, role in roles.items() if role.composites is not None]
         for title, client_id, name, wanted in declared:
             live = (ctx.live.roles.get(name) if client_id is None
@@ -182,5 +236,3 @@ class RoleCompositesKind:
         if remove:
             api.remove_composites(str(role["id"]), remove)
 
-    def export(self, live: LiveRealm) -> Json | None:
-        return None  # written with the roles themselves (RolesKind, ClientRolesKind)

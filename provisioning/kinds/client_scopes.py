@@ -1,18 +1,24 @@
 """Client scopes of the realm's own (Keycloak's built-in ones may be tuned, never
-pruned), and the default scopes a declared client gets. Assignments are only added:
-a client keeps the default scopes Keycloak gave it."""
+pruned), and the default and optional scopes of each declared client. A scope's
+`attributes` hold Keycloak's settings of it (consent screen, token scope), so the keys
+the file gives are exact and the others are Keycloak's. A client's declared
+`defaultClientScopes` and `optionalClientScopes` are whole lists: a new client's
+scopes are made exactly those, whatever Keycloak gives a new client."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, ClassVar, Literal, Required
 
-from idpack.errors import IdpackError
+from pydantic import AfterValidator
+from typing_extensions import TypedDict
+
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext, pick
+from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext, Section, pick, unique
+from provisioning.kinds.clients import CLIENTS
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import ConfigValue, Strict, Text
+from provisioning.schema_types import ConfigValue, Strict, Text, json_shape
 
 BUILT_IN_CLIENT_SCOPES = frozenset({
     "acr", "address", "basic", "email", "microprofile-jwt", "offline_access", "organization",
@@ -26,19 +32,34 @@ class ClientScope(Strict):
     attributes: dict[str, ConfigValue] | None = None
 
 
+CLIENT_SCOPES = Section[dict[str, ClientScope]]("clientScopes", default_factory=dict)
+
+
+@json_shape
+class ClientScopeJson(TypedDict, total=False):
+    name: Required[str]
+    description: str | None
+    protocol: str | None
+    attributes: dict[str, Any] | None
+
+
 def live_client_scopes(live: LiveRealm) -> dict[str, Json]:
     """Every client scope of the realm, built-in ones too, by name."""
-    return {s["name"]: s for s in live.export.get("clientScopes", [])}
+    return {s["name"]: s for s in live.export.get("clientScopes") or []}
 
 
-class ClientScopesKind:
+class ClientScopesKind(Kind):
     name = "client scope"
+    sections = (CLIENT_SCOPES,)
+    representation: ClassVar = {
+        "clientScopes": Annotated[list[ClientScopeJson], AfterValidator(unique("name"))] | None}
     prune_key = "clientScopes"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         scopes = live_client_scopes(ctx.live)
-        for name, scope in ctx.config.clientScopes.items():
+        declared_scopes = CLIENT_SCOPES.of(ctx.config)
+        for name, scope in declared_scopes.items():
             declared = {k: v for k, v in scope.model_dump().items() if v is not None}
             live = scopes.get(name)
             if live is None:
@@ -54,7 +75,7 @@ class ClientScopesKind:
                                                 "attributes") if k in live},
                         **scope.declared()}}))
         if self.prune_key in ctx.prune:
-            keep = set(ctx.config.clientScopes) | BUILT_IN_CLIENT_SCOPES
+            keep = set(declared_scopes) | BUILT_IN_CLIENT_SCOPES
             changes += [Change(self.name, name, "delete", (FieldChange("name", name, None),),
                                payload={"id": live["id"]})
                         for name, live in scopes.items() if name not in keep]
@@ -86,36 +107,52 @@ class ClientScopesKind:
         return {"clientScopes": scopes} if scopes else None
 
 
-class ClientDefaultScopesKind:
-    name = "client default scope"
-    prune_key = None  # only added: a client keeps the scopes Keycloak gave it
+SCOPE_LISTS = {"defaultClientScopes": "default", "optionalClientScopes": "optional"}
+
+
+class ClientDefaultScopesKind(Kind):
+    name = "client scope assignments"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        for client_id, client in ctx.config.clients.items():
-            live = ctx.live.clients.get(client_id) or {}
-            have = set(live.get("defaultClientScopes") or ())
-            for scope in client.defaultClientScopes or ():
-                if scope not in have:
-                    changes.append(Change(self.name, f"{client_id}/{scope}", "create",
-                                          (FieldChange("defaultClientScopes", None, scope),),
-                                          payload={"client": client_id, "scope": scope}))
+        for client_id, client in CLIENTS.of(ctx.config).items():
+            live = ctx.live.clients.get(client_id)
+            for field, which in SCOPE_LISTS.items():
+                wanted = getattr(client, field)
+                if wanted is None:
+                    continue
+                have = None if live is None else sorted(live.get(field) or [])
+                if have is not None and set(have) == set(wanted):
+                    continue
+                changes.append(Change(self.name, f"{client_id} {which}",
+                                      "create" if live is None else "update",
+                                      (FieldChange(field, have, sorted(wanted)),),
+                                      payload={"client": client_id, "which": which,
+                                               "wanted": sorted(wanted)}))
         return changes
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
+        # From what Keycloak holds now: a client this apply created has the realm's
+        # default scopes, which the plan could not see.
         client = api.client_by_client_id(change.payload["client"])
-        scope = api.client_scope_by_name(change.payload["scope"])
         if client is None:
-            raise IdpackError(f"client {change.payload['client']} does not exist in Keycloak")
-        if scope is None:
-            raise IdpackError(f"client scope {change.payload['scope']} does not exist in "
-                              "Keycloak: declare it under clientScopes")
-        api.add_default_client_scope(client["id"], scope["id"])
+            raise ValueError(f"client {change.payload['client']} does not exist in Keycloak")
+        which, wanted = change.payload["which"], set(change.payload["wanted"])
+        held = {s["name"]: str(s["id"]) for s in api.client_scopes_of(client["id"], which)}
+        for name in sorted(wanted - set(held)):
+            scope = api.client_scope_by_name(name)
+            if scope is None:
+                raise ValueError(f"client scope {name} does not exist in Keycloak: "
+                                 "declare it under clientScopes")
+            api.set_client_scope(client["id"], which, scope["id"], True)
+        for name in sorted(set(held) - wanted):
+            api.set_client_scope(client["id"], which, held[name], False)
 
     def export(self, live: LiveRealm) -> Json:
-        """Each of the realm's own clients' default scopes, all of them: the plan of the
-        exported file then adds none."""
+        """The realm's own clients' default and optional scopes, whole lists."""
         return {"clients": {
-            client_id: {"defaultClientScopes": client["defaultClientScopes"]}
+            client_id: {field: sorted(client[field]) for field in SCOPE_LISTS
+                        if client.get(field) is not None}
             for client_id, client in live.clients.items()
-            if client_id not in BUILT_IN_CLIENTS and client.get("defaultClientScopes") is not None}}
+            if client_id not in BUILT_IN_CLIENTS
+            and any(client.get(f) is not None for f in SCOPE_LISTS)}}

@@ -1,32 +1,52 @@
-"""Clients: the portal, the sidecar, services. Only declared fields are managed (a
-new client gets idpack's safe defaults); secrets by fingerprint; Keycloak's built-in
-clients may be tuned but are never pruned."""
+"""Clients: the portal, the sidecar, services. A declared client's declared fields are
+exact (redirect URIs and web origins as whole lists); a new client gets idpack's safe
+defaults. Its `attributes` hold Keycloak's own client settings too, so the keys the
+file gives are exact and the others are Keycloak's. Secrets by fingerprint; Keycloak's
+built-in clients may be tuned but are never pruned.
+
+The client's schema lives here whole, with what other kinds manage on it (protocol
+mappers, default and optional scopes, service-account roles, flow overrides)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Required
 
-from pydantic import model_validator
+from pydantic import AfterValidator, Field, model_validator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import (
     BUILT_IN_CLIENTS,
     FINGERPRINT_PREFIX,
+    Kind,
     PlanContext,
+    Section,
     pick,
     secret_reference,
+    unique,
 )
-from provisioning.kinds.client_protocol_mappers import ProtocolMapper
-from provisioning.kinds.service_accounts import ServiceAccountRoles
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text
+from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text, json_shape
 
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "secret"
+# Keycloak's own bookkeeping among a client's attributes: never configuration.
+KEYCLOAK_ATTRIBUTES = frozenset({"client.secret.creation.time", "realm_client"})
 # Managed by kinds of their own (or, for secrets, by fingerprint below).
 NOT_SENT = {"secret", "serviceAccountRoles", "protocolMappers", "defaultClientScopes",
-            "authenticationFlowBindingOverrides"}
+            "optionalClientScopes", "authenticationFlowBindingOverrides"}
+
+
+class ProtocolMapper(Strict):
+    type: str = Field(description="protocolMapper id, e.g. oidc-audience-mapper")
+    protocol: Literal["openid-connect", "saml"] = "openid-connect"
+    config: dict[str, ConfigValue] = Field(default_factory=dict)
+
+
+class ServiceAccountRoles(Strict):
+    realm: list[str] = Field(default_factory=list)
+    clients: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class Client(Strict):
@@ -53,8 +73,9 @@ class Client(Strict):
     # The fields below are managed by kinds of their own (see NOT_SENT).
     serviceAccountRoles: ServiceAccountRoles | None = None
     protocolMappers: dict[str, ProtocolMapper] | None = None
-    # Client scopes this client gets by default, besides those it has (never removed).
+    # The client scopes this client gets by default, and those it may ask for.
     defaultClientScopes: list[str] | None = None
+    optionalClientScopes: list[str] | None = None
     # Flows this client uses instead of the realm's, by alias (applied once they exist).
     authenticationFlowBindingOverrides: dict[Literal["browser", "direct_grant"], Text] | None = None
 
@@ -69,19 +90,48 @@ class Client(Strict):
         return self
 
 
+CLIENTS = Section[dict[str, Client]]("clients", default_factory=dict)
+
+
+@json_shape
+class ProtocolMapperJson(TypedDict, total=False):
+    name: Required[str]
+    protocol: str | None
+    protocolMapper: Required[str]
+    config: dict[str, Any] | None
+
+
+@json_shape
+class ClientJson(TypedDict, total=False):
+    clientId: Required[str]
+    secret: str | None
+    publicClient: bool | None
+    bearerOnly: bool | None
+    serviceAccountsEnabled: bool | None
+    attributes: dict[str, Any] | None
+    protocolMappers: Annotated[list[ProtocolMapperJson], AfterValidator(unique("name"))] | None
+    defaultClientScopes: list[str] | None
+    optionalClientScopes: list[str] | None
+    authenticationFlowBindingOverrides: dict[str, str] | None
+
+
 def _representation(client_id: str, client: Client, *, declared_only: bool) -> dict[str, Any]:
     fields = client.declared() if declared_only else client.model_dump(by_alias=True)
     return {"clientId": client_id,
             **{k: v for k, v in fields.items() if k not in NOT_SENT and v is not None}}
 
 
-class ClientsKind:
+class ClientsKind(Kind):
     name = "client"
+    sections = (CLIENTS,)
+    representation: ClassVar = {
+        "clients": Annotated[list[ClientJson], AfterValidator(unique("clientId"))] | None}
     prune_key = "clients"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        for client_id, client in ctx.config.clients.items():
+        declared_clients = CLIENTS.of(ctx.config)
+        for client_id, client in declared_clients.items():
             live = ctx.live.clients.get(client_id)
             if live is None and client_id in BUILT_IN_CLIENTS:
                 # Keycloak makes it with the realm: tune only what the file declares
@@ -93,17 +143,7 @@ class ClientsKind:
                         payload={"id": None, "representation": tuned}))
                 continue
             if live is None:
-                representation = _representation(client_id, client, declared_only=False)
-                fields = field_changes({k: v for k, v in representation.items()
-                                        if k != "clientId"}, {})
-                if client.secret is not None:
-                    fields.append(FieldChange("secret", secret=True))
-                    assert client.secret.value is not None
-                    representation["secret"] = client.secret.value
-                    representation.setdefault("attributes", {})[SECRET_FINGERPRINT] = (
-                        client.secret.fingerprint())
-                changes.append(Change(self.name, client_id, "create", tuple(fields),
-                                      payload=representation))
+                changes.append(self._create(client_id, client))
                 continue
             declared = _representation(client_id, client, declared_only=True)
             fields = field_changes(declared, live)
@@ -121,13 +161,24 @@ class ClientsKind:
                 changes.append(Change(self.name, client_id, "update", tuple(fields),
                                       payload={"id": live["id"], "representation": update}))
         if self.prune_key in ctx.prune:
-            keep = set(ctx.config.clients) | BUILT_IN_CLIENTS
+            keep = set(declared_clients) | BUILT_IN_CLIENTS
             changes += [
                 Change(self.name, client_id, "delete", (FieldChange("clientId", client_id, None),),
                        payload={"id": live["id"]})
                 for client_id, live in ctx.live.clients.items() if client_id not in keep
             ]
         return changes
+
+    def _create(self, client_id: str, client: Client) -> Change:
+        representation = _representation(client_id, client, declared_only=False)
+        fields = field_changes({k: v for k, v in representation.items() if k != "clientId"}, {})
+        if client.secret is not None:
+            fields.append(FieldChange("secret", secret=True))
+            assert client.secret.value is not None
+            representation["secret"] = client.secret.value
+            representation.setdefault("attributes", {})[SECRET_FINGERPRINT] = (
+                client.secret.fingerprint())
+        return Change(self.name, client_id, "create", tuple(fields), payload=representation)
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
         if change.action == "create":
@@ -153,9 +204,9 @@ class ClientsKind:
         for client_id, client in live.clients.items():
             if client_id in BUILT_IN_CLIENTS:
                 continue
-            entry = pick(client, fields)
+            entry = {k: v for k, v in pick(client, fields).items() if live.written(v)}
             attributes = {k: v for k, v in (client.get("attributes") or {}).items()
-                          if k != SECRET_FINGERPRINT}
+                          if k != SECRET_FINGERPRINT and k not in KEYCLOAK_ATTRIBUTES}
             if attributes:
                 entry["attributes"] = attributes
             if (client.get("attributes") or {}).get(SECRET_FINGERPRINT):

@@ -6,21 +6,24 @@ mappers) and key providers (generated keys and their priorities, imported keys).
 Secret config values (an LDAP bind credential, an imported private key, a generated
 secret) are references only. Keycloak masks them on read, so idpack keeps a salted
 fingerprint beside each in the component's config and sends the value again only when
-it changed. Only the declared provider types are managed; pruning (`components`) deletes
-undeclared components of those types, never the keys, policies and user profile
-Keycloak makes with every realm."""
+it changed. A component's `config` holds its provider's settings, Keycloak filling in
+defaults for those not given, so the keys the file gives are exact and the others are
+Keycloak's. Only the declared provider types are managed; pruning (`components`)
+deletes undeclared components of those types, never the keys, policies and user
+profile Keycloak makes with every realm."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Required
 
 from pydantic import model_validator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import FINGERPRINT_PREFIX, MASKED, PlanContext
+from provisioning.kinds.base import FINGERPRINT_PREFIX, MASKED, Kind, PlanContext, Section
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import SecretRef, Strict, Text
+from provisioning.schema_types import SecretRef, Strict, Text, json_shape
 
 # Config keys whose values are secrets, in the components teams declare.
 SECRET_KEYS = frozenset({"bindCredential", "privateKey", "secret", "keystorePassword",
@@ -61,6 +64,19 @@ class Component(Strict):
             else:
                 secrets[key] = values[0]  # SecretRef refuses anything but a reference
         return {**data, "config": config, "secretConfig": secrets or None}
+
+
+# provider type -> name -> component (LDAP federation and its mappers, key providers)
+COMPONENTS = Section[dict[str, dict[str, Component]]]("components", default_factory=dict)
+
+
+@json_shape
+class ComponentJson(TypedDict, total=False):
+    name: str | None
+    providerId: Required[str]
+    subType: str | None
+    config: dict[str, list[Any]] | None
+    subComponents: dict[str, list[ComponentJson]] | None
 
 
 def _walk(components: dict[str, list[Json]], parent: tuple[str, ...] = ()) -> dict[
@@ -104,14 +120,16 @@ def _title(key: tuple[str, ...]) -> str:
                     for i, part in enumerate(key))
 
 
-class ComponentsKind:
+class ComponentsKind(Kind):
     name = "component"
+    sections = (COMPONENTS,)
+    representation: ClassVar = {"components": dict[str, list[ComponentJson]] | None}
     prune_key = "components"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         have = live_components(ctx.live)
-        declared = _declared(ctx.config.components)
+        declared = _declared(COMPONENTS.of(ctx.config))
         for key, component in sorted(declared.items(), key=lambda item: len(item[0])):
             live = have.get(key)
             secrets = component.secretConfig or {}

@@ -2,46 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, Section
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change
 from provisioning.schema_types import Bool, Int, Strict
 
 EventType = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+# The file's names of the realm's fields.
+FIELDS = {"enabled": "eventsEnabled", "expiration": "eventsExpiration",
+          "types": "enabledEventTypes", "listeners": "eventsListeners",
+          "adminEventsEnabled": "adminEventsEnabled",
+          "adminEventsDetailsEnabled": "adminEventsDetailsEnabled"}
 
 
 class Events(Strict):
-    enabled: Bool = True
+    enabled: Bool | None = None
     expiration: Int | None = Field(default=None, ge=1, description="seconds")
-    types: list[EventType] = Field(default_factory=list)
-    listeners: list[str] = Field(default_factory=lambda: ["jboss-logging"])
-    adminEventsEnabled: Bool = False
-    adminEventsDetailsEnabled: Bool = False
+    types: list[EventType] | None = None
+    listeners: list[str] | None = None
+    adminEventsEnabled: Bool | None = None
+    adminEventsDetailsEnabled: Bool | None = None
 
 
-class EventsKind:
+EVENTS = Section[Events | None]("events", default=None)
+
+
+class EventsKind(Kind):
+    """Settings of the realm: each declared one is exact (the types and listeners as
+    whole lists); the others are left alone."""
+
     name = "events"
-    prune_key = None  # settings of the realm: declared or left alone
+    sections = (EVENTS,)
+    representation: ClassVar = {"eventsEnabled": bool | None, "eventsExpiration": int | None,
+                      "enabledEventTypes": list[str] | None, "eventsListeners": list[str] | None,
+                      "adminEventsEnabled": bool | None, "adminEventsDetailsEnabled": bool | None}
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        events = ctx.config.events
+        events = EVENTS.of(ctx.config)
         if events is None:
             return []
-        want = {
-            "eventsEnabled": events.enabled,
-            "enabledEventTypes": events.types,
-            "eventsListeners": events.listeners,
-            "adminEventsEnabled": events.adminEventsEnabled,
-            "adminEventsDetailsEnabled": events.adminEventsDetailsEnabled,
-        }
-        if events.expiration is not None:
-            want["eventsExpiration"] = events.expiration
+        want = {FIELDS[k]: v for k, v in events.declared().items()}
         changes = field_changes(want, ctx.live.export)
         if not changes:
             return []
@@ -50,15 +56,8 @@ class EventsKind:
     def apply(self, api: RealmAdmin, change: Change) -> None:
         api.update(change.payload)
 
-    def export(self, live: LiveRealm) -> Json:
-        export = live.export
-        events = {
-            "enabled": bool(export.get("eventsEnabled")),
-            "types": list(export.get("enabledEventTypes") or []),
-            "listeners": list(export.get("eventsListeners") or []),
-            "adminEventsEnabled": bool(export.get("adminEventsEnabled")),
-            "adminEventsDetailsEnabled": bool(export.get("adminEventsDetailsEnabled")),
-        }
-        if export.get("eventsExpiration"):
-            events["expiration"] = export["eventsExpiration"]
-        return {"events": events}
+    def export(self, live: LiveRealm) -> Json | None:
+        """The fields the source holds (Keycloak always holds all but the expiration)."""
+        events = {name: live.export[field] for name, field in FIELDS.items()
+                  if live.export.get(field) is not None}
+        return {"events": events} if events else None

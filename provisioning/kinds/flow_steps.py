@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Required
 
 from pydantic import Field, model_validator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import FieldChange
-from provisioning.schema_types import ConfigValue, Strict, Text
+from provisioning.schema_types import ConfigValue, Strict, Text, json_shape
 
 STEP = 10  # priorities given to re-ordered steps: 10, 20, 30, ...
 Requirement = Literal["REQUIRED", "ALTERNATIVE", "DISABLED", "CONDITIONAL"]
@@ -54,6 +55,34 @@ class FlowExecution(Strict):
         return self
 
 
+@json_shape
+class ExecutionJson(TypedDict, total=False):
+    """A step as a realm export writes it (AuthenticationExecutionExportRepresentation)."""
+
+    authenticator: str | None
+    authenticatorFlow: bool | None
+    flowAlias: str | None
+    requirement: Required[str]
+    priority: int | None
+    authenticatorConfig: str | None
+
+
+@json_shape
+class FlowJson(TypedDict, total=False):
+    alias: Required[str]
+    description: str | None
+    providerId: str | None
+    topLevel: bool | None
+    builtIn: bool | None
+    authenticationExecutions: list[ExecutionJson] | None
+
+
+@json_shape
+class AuthenticatorConfigJson(TypedDict, total=False):
+    alias: Required[str]
+    config: dict[str, Any] | None
+
+
 @dataclass(frozen=True)
 class LiveFlows:
     """The realm's flows as its partial export shows them: every flow, top-level and
@@ -65,11 +94,12 @@ class LiveFlows:
     @classmethod
     def of(cls, live: LiveRealm) -> LiveFlows:
         flows = {}
-        for flow in live.export.get("authenticationFlows", []):
+        for flow in live.export.get("authenticationFlows") or []:
+            # Steps without a priority keep their place (realm JSON written by hand).
             steps = sorted(flow.get("authenticationExecutions") or [],
-                           key=lambda e: e.get("priority", 0))
+                           key=lambda e: e.get("priority") or 0)
             flows[flow["alias"]] = {**flow, "authenticationExecutions": steps}
-        return cls(flows, {c["alias"]: c for c in live.export.get("authenticatorConfig", [])})
+        return cls(flows, {c["alias"]: c for c in live.export.get("authenticatorConfig") or []})
 
     def steps(self, alias: str) -> list[Json]:
         return list((self.flows.get(alias) or {}).get("authenticationExecutions", []))
@@ -223,25 +253,27 @@ def _configure(api: RealmAdmin, execution: Json, step: FlowExecution) -> None:
 
 # Export: the live steps as the file declares them
 
-def exported_steps(live: LiveFlows, alias: str) -> list[Json]:
+def exported_steps(live: LiveFlows, alias: str, within: tuple[str, ...] = ()) -> list[Json]:
+    if alias in within:
+        raise ValueError(f"flow {alias!r} contains itself: " + " > ".join([*within, alias]))
     steps = []
     for execution in live.steps(alias):
         step: Json = {}
         if execution.get("authenticator"):
             step["authenticator"] = execution["authenticator"]
         if execution.get("authenticatorFlow"):
-            step["flowAlias"] = execution["flowAlias"]
+            step["flowAlias"] = execution.get("flowAlias")
         step["requirement"] = execution["requirement"]
         config = live.configs.get(str(execution.get("authenticatorConfig")))
         if config is not None:
             step["authenticatorConfig"] = config["alias"]
             step["config"] = dict(config.get("config") or {})
-        if execution.get("authenticatorFlow"):
+        if execution.get("authenticatorFlow") and execution.get("flowAlias"):
             sub = live.flows.get(execution["flowAlias"]) or {}
             if sub.get("description"):
                 step["description"] = sub["description"]
-            if sub.get("providerId", "basic-flow") != "basic-flow":
+            if (sub.get("providerId") or "basic-flow") != "basic-flow":
                 step["providerId"] = sub["providerId"]
-            step["executions"] = exported_steps(live, execution["flowAlias"])
+            step["executions"] = exported_steps(live, execution["flowAlias"], (*within, alias))
         steps.append(step)
     return steps

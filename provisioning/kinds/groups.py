@@ -1,17 +1,23 @@
 """Groups, by path: `/staff` and its sub-group `/staff/admins` are two entries, the
 parent declared too. Each has attributes and the realm and client roles its members get
-(Keycloak's GroupRepresentation: attributes, realmRoles, clientRoles). The default
-groups, which every new user joins, are a list of paths. Read from the partial export
-the plan reads anyway: no request per group."""
+(Keycloak's GroupRepresentation: attributes, realmRoles, clientRoles), each exact when
+declared. The default groups, which every new user joins, are a list of paths, exact.
+Read from the partial export the plan reads anyway: no request per group.
+
+Realm JSON holds the tree (`subGroups`), with paths or without: a group's path is its
+parent's and its name."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, ClassVar, Required
+
+from pydantic import AfterValidator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, Section, unique
 from provisioning.kinds.client_roles import (
     client_mapping_names,
     client_role_changes,
@@ -19,7 +25,7 @@ from provisioning.kinds.client_roles import (
 )
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Strict, Text
+from provisioning.schema_types import Strict, Text, json_shape
 
 
 class Group(Strict):
@@ -45,15 +51,37 @@ def parent_path(path: str) -> str | None:
     return parent or None
 
 
-def _walk(groups: list[Json]) -> Iterator[Json]:
+GROUPS = Section[Annotated[dict[str, Group], AfterValidator(check_group_paths)]](
+    "groups", default_factory=dict)
+DEFAULT_GROUPS = Section[list[str] | None]("defaultGroups", default=None)
+
+
+def _plain_name(name: str) -> str:
+    if "/" in name:
+        raise ValueError(f"{name!r}: a group name without '/' (it separates a path)")
+    return name
+
+
+@json_shape
+class GroupJson(TypedDict, total=False):
+    name: Required[Annotated[str, AfterValidator(_plain_name)]]
+    path: str | None
+    attributes: dict[str, list[str]] | None
+    realmRoles: list[str] | None
+    clientRoles: dict[str, list[str]] | None
+    subGroups: Annotated[list[GroupJson], AfterValidator(unique("name"))] | None
+
+
+def _walk(groups: list[Json], parent: str = "") -> Iterator[tuple[str, Json]]:
     for group in groups:
-        yield group
-        yield from _walk(group.get("subGroups") or [])
+        path = str(group.get("path") or f"{parent}/{group['name']}")
+        yield path, group
+        yield from _walk(group.get("subGroups") or [], path)
 
 
 def live_groups(live: LiveRealm) -> dict[str, Json]:
     """Every group of the realm by path, sub-groups too."""
-    return {g["path"]: g for g in _walk(live.export.get("groups") or [])}
+    return dict(_walk(live.export.get("groups") or []))
 
 
 def _comparable(group: Json) -> dict[str, Any]:
@@ -62,16 +90,20 @@ def _comparable(group: Json) -> dict[str, Any]:
             "clientRoles": sorted_client_roles(group.get("clientRoles"))}
 
 
-class GroupsKind:
+class GroupsKind(Kind):
     name = "group"
+    sections = (GROUPS,)
+    representation: ClassVar = {
+        "groups": Annotated[list[GroupJson], AfterValidator(unique("name"))] | None}
     prune_key = "groups"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         have = live_groups(ctx.live)
+        groups = GROUPS.of(ctx.config)
         # Parents before their sub-groups.
-        for path in sorted(ctx.config.groups, key=lambda p: p.count("/")):
-            declared = ctx.config.groups[path].declared()
+        for path in sorted(groups, key=lambda p: p.count("/")):
+            declared = groups[path].declared()
             live = have.get(path)
             if live is None:
                 changes.append(Change(self.name, path, "create",
@@ -82,12 +114,12 @@ class GroupsKind:
             wanted = {**declared, **({"clientRoles": sorted_client_roles(
                 declared["clientRoles"])} if "clientRoles" in declared else {})}
             fields = field_changes(wanted, _comparable(live),
-                                   whole=("attributes", "clientRoles"))
+                                   whole=("clientRoles",), exact=("attributes",))
             if fields:
                 changes.append(Change(self.name, path, "update", tuple(fields),
                                       payload={"path": path, "id": live["id"], **declared}))
         if self.prune_key in ctx.prune:
-            undeclared = [p for p in have if p not in ctx.config.groups]
+            undeclared = [p for p in have if p not in groups]
             # Deleting a group deletes its sub-groups: only the top-most undeclared.
             changes += [Change(self.name, path, "delete", (FieldChange("path", path, None),),
                                payload={"id": have[path]["id"]})
@@ -116,7 +148,7 @@ class GroupsKind:
     def export(self, live: LiveRealm) -> Json | None:
         groups: dict[str, Json] = {}
         for path, group in live_groups(live).items():
-            entry = {k: v for k, v in _comparable(group).items() if v}
+            entry = {k: v for k, v in _comparable(group).items() if live.written(group.get(k))}
             groups[path] = {k: (sorted(v) if isinstance(v, list) else v)
                             for k, v in entry.items()}
         return {"groups": groups} if groups else None
@@ -147,14 +179,15 @@ def _set_roles(api: RealmAdmin, group_id: str, realm_roles: list[str] | None,
                 api.change_group_roles(group_id, remove, add=False, client_uuid=uuid)
 
 
-class DefaultGroupsKind:
+class DefaultGroupsKind(Kind):
     """The groups every new user joins: the declared list is exact."""
 
     name = "default groups"
-    prune_key = None
+    sections = (DEFAULT_GROUPS,)
+    representation: ClassVar = {"defaultGroups": list[str] | None}
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        wanted = ctx.config.defaultGroups
+        wanted = DEFAULT_GROUPS.of(ctx.config)
         if wanted is None:
             return []
         have = sorted(ctx.live.export.get("defaultGroups") or [])
@@ -174,6 +207,6 @@ class DefaultGroupsKind:
             api.set_default_group(held[path], False)
 
     def export(self, live: LiveRealm) -> Json | None:
-        paths = sorted(live.export.get("defaultGroups") or [])
-        return {"defaultGroups": paths} if paths else None
+        paths = live.export.get("defaultGroups")
+        return {"defaultGroups": sorted(paths or [])} if live.written(paths) else None
 

@@ -1,20 +1,31 @@
-"""Identity providers (Google, GitHub, Microsoft, OIDC, SAML). Config is compared key
-by key, the client secret by fingerprint; SAML metadata is parsed by Keycloak itself
-at plan time and declared config wins over it."""
+"""Identity providers (Google, GitHub, Microsoft, OIDC, SAML). A provider's `config`
+holds Keycloak's own settings of it too (a Google provider's issuer), so the keys the
+file gives are exact and the others are Keycloak's; the client secret by fingerprint;
+SAML metadata is parsed by Keycloak itself at plan time and declared config wins over
+it. A provider's declared `mappers` map is the whole map, each mapper's config exact."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Required
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import FINGERPRINT_PREFIX, PlanContext, pick, secret_reference
+from provisioning.kinds.base import (
+    FINGERPRINT_PREFIX,
+    Kind,
+    PlanContext,
+    Section,
+    pick,
+    secret_reference,
+    unique,
+)
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text
+from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text, json_shape
 
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "clientSecret"
 # Keycloak leaves these out of a provider made without them; they mean false.
@@ -64,10 +75,40 @@ class IdentityProvider(Strict):
         return self
 
 
+IDENTITY_PROVIDERS = Section[dict[str, IdentityProvider]](
+    "identityProviders", default_factory=dict)
+
+
+@json_shape
+class IdentityProviderJson(TypedDict, total=False):
+    alias: Required[str]
+    providerId: Required[str]
+    config: dict[str, Any] | None
+
+
+@json_shape
+class IdentityProviderMapperJson(TypedDict, total=False):
+    name: Required[str]
+    identityProviderAlias: Required[str]
+    identityProviderMapper: Required[str]
+    config: dict[str, Any] | None
+
+
+def _unique_per_provider(mappers: list[Json] | None) -> list[Json] | None:
+    seen: dict[tuple[str, str], int] = {}
+    for index, mapper in enumerate(mappers or []):
+        key = (mapper["identityProviderAlias"], mapper["name"])
+        if key in seen:
+            raise ValueError(f"[{index}]: mapper {key[1]!r} of {key[0]!r} appears twice "
+                             f"(first at [{seen[key]}])")
+        seen[key] = index
+    return mappers
+
+
 def live_mappers(live: LiveRealm) -> dict[str, dict[str, Json]]:
     """Every identity provider's mappers: provider alias -> mapper name -> mapper."""
     by_alias: dict[str, dict[str, Json]] = {}
-    for mapper in live.export.get("identityProviderMappers", []):
+    for mapper in live.export.get("identityProviderMappers") or []:
         by_alias.setdefault(mapper["identityProviderAlias"], {})[mapper["name"]] = mapper
     return by_alias
 
@@ -76,13 +117,20 @@ def desired_config(alias: str, idp: IdentityProvider, ctx: PlanContext) -> dict[
     return {**ctx.imported_metadata.get(alias, {}), **idp.config}
 
 
-class IdentityProvidersKind:
+class IdentityProvidersKind(Kind):
     name = "identity provider"
+    sections = (IDENTITY_PROVIDERS,)
+    representation: ClassVar = {
+        "identityProviders": Annotated[list[IdentityProviderJson],
+                                       AfterValidator(unique("alias"))] | None,
+        "identityProviderMappers": Annotated[list[IdentityProviderMapperJson],
+                                             AfterValidator(_unique_per_provider)] | None}
     prune_key = "identityProviders"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        for alias, idp in ctx.config.identityProviders.items():
+        declared_providers = IDENTITY_PROVIDERS.of(ctx.config)
+        for alias, idp in declared_providers.items():
             live = ctx.live.identity_providers.get(alias)
             config = desired_config(alias, idp, ctx)
             secret = idp.clientSecret if idp.clientSecret and idp.clientSecret.value else None
@@ -118,7 +166,7 @@ class IdentityProvidersKind:
         if self.prune_key in ctx.prune:
             changes += [Change(self.name, alias, "delete", (FieldChange("alias", alias, None),))
                         for alias in ctx.live.identity_providers
-                        if alias not in ctx.config.identityProviders]
+                        if alias not in declared_providers]
         return changes
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
@@ -144,14 +192,19 @@ class IdentityProvidersKind:
         return {"identityProviders": providers}
 
 
-class IdentityProviderMappersKind:
+class IdentityProviderMappersKind(Kind):
+    """A provider entry's `mappers` map is the whole map; an entry without it keeps its
+    mappers, unless `identityProviderMappers` is pruned."""
+
     name = "identity provider mapper"
     prune_key = "identityProviderMappers"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         mappers = live_mappers(ctx.live)
-        for alias, idp in ctx.config.identityProviders.items():
+        for alias, idp in IDENTITY_PROVIDERS.of(ctx.config).items():
+            if "mappers" not in idp.model_fields_set and self.prune_key not in ctx.prune:
+                continue
             have = mappers.get(alias, {})
             for name, mapper in idp.mappers.items():
                 live = have.get(name)
@@ -164,20 +217,19 @@ class IdentityProviderMappersKind:
                         payload={"alias": alias, "representation": {
                             "name": name, "identityProviderAlias": alias, **declared}}))
                     continue
-                fields = field_changes(declared, live)
+                fields = field_changes(declared, {**live, "config": live.get("config") or {}},
+                                       exact=("config",))
                 if fields:
                     changes.append(Change(
                         self.name, f"{alias}/{name}", "update", tuple(fields),
                         payload={"alias": alias, "id": live["id"], "representation": {
-                            **live, "identityProviderMapper": mapper.type,
-                            "config": {**live.get("config", {}), **mapper.config}}}))
-            if self.prune_key in ctx.prune:
-                changes += [
-                    Change(self.name, f"{alias}/{name}", "delete",
-                           (FieldChange("name", name, None),),
-                           payload={"alias": alias, "id": live["id"]})
-                    for name, live in have.items() if name not in idp.mappers
-                ]
+                            **live, **declared}}))
+            changes += [
+                Change(self.name, f"{alias}/{name}", "delete",
+                       (FieldChange("name", name, None),),
+                       payload={"alias": alias, "id": live["id"]})
+                for name, live in have.items() if name not in idp.mappers
+            ]
         return changes
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
@@ -196,5 +248,14 @@ class IdentityProviderMappersKind:
             alias: {"mappers": {name: {"type": m["identityProviderMapper"],
                                        "config": dict(m.get("config") or {})}
                                 for name, m in mappers.items()}}
-            for alias, mappers in live_mappers(live).items()
-            if mappers and alias in live.identity_providers}}
+            for alias, mappers in _mappers_written(live).items()}}
+
+
+def _mappers_written(live: LiveRealm) -> dict[str, dict[str, Json]]:
+    """Each provider's mappers as export writes them: the providers that have some; in
+    a realm JSON that lists identityProviderMappers, every provider (the list is whole,
+    so a provider it leaves out has none)."""
+    found = live_mappers(live)
+    whole = live.keep_empty and "identityProviderMappers" in live.export
+    return {alias: found.get(alias, {}) for alias in live.identity_providers
+            if found.get(alias) or whole}

@@ -1,13 +1,21 @@
 """The realm's own texts per locale (RealmRepresentation's `localizationTexts`: locale
 -> message key -> text), which override the theme's messages. Read from the partial
-export; declared keys are set, undeclared ones are left unless pruned."""
+export. A declared locale's texts are the whole map (keys the file drops go); a locale
+the file does not declare is left unless pruned."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, Section
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
+from provisioning.schema_types import Text
+
+# locale -> message key -> text: the realm's overrides of its themes' messages.
+LOCALIZATION_TEXTS = Section[dict[str, dict[str, Text]] | None](
+    "localizationTexts", default=None)
 
 
 def live_texts(live: LiveRealm) -> dict[str, dict[str, str]]:
@@ -15,19 +23,22 @@ def live_texts(live: LiveRealm) -> dict[str, dict[str, str]]:
     return texts
 
 
-class LocalizationKind:
+class LocalizationKind(Kind):
     name = "localization"
+    sections = (LOCALIZATION_TEXTS,)
+    representation: ClassVar = {"localizationTexts": dict[str, dict[str, str]] | None}
     prune_key = "localizationTexts"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         have = live_texts(ctx.live)
         pruning = self.prune_key in ctx.prune
-        for locale, texts in (ctx.config.localizationTexts or {}).items():
+        declared = LOCALIZATION_TEXTS.of(ctx.config) or {}
+        for locale, texts in declared.items():
             current = have.get(locale, {})
             fields = [FieldChange(key, current.get(key), text)
                       for key, text in sorted(texts.items()) if current.get(key) != text]
-            gone = sorted(set(current) - set(texts)) if pruning else []
+            gone = sorted(set(current) - set(texts))
             fields += [FieldChange(key, current[key], None) for key in gone]
             if fields:
                 changes.append(Change(self.name, locale, "update" if current else "create",
@@ -36,7 +47,6 @@ class LocalizationKind:
                                                   if current.get(k) != v},
                                           "delete": gone}))
         if pruning:
-            declared = ctx.config.localizationTexts or {}
             changes += [Change(self.name, locale, "delete",
                                (FieldChange("locale", locale, None),), payload={})
                         for locale in sorted(have) if locale not in declared]
@@ -52,5 +62,6 @@ class LocalizationKind:
             api.delete_localization_text(change.name, key)
 
     def export(self, live: LiveRealm) -> Json | None:
-        texts = {locale: dict(sorted(t.items())) for locale, t in live_texts(live).items() if t}
+        texts = {locale: dict(sorted(t.items())) for locale, t in live_texts(live).items()
+                 if live.written(t)}
         return {"localizationTexts": texts} if texts else None

@@ -1,22 +1,26 @@
 """Organizations (Keycloak 26), by name, as OrganizationRepresentation: alias, enabled,
 description, redirectUrl, attributes, domains, and the identity providers linked to
-them (by alias). The realm needs `settings.organizationsEnabled: true`. Read only when
-the file declares organizations (or prunes them): one list, and the linked providers
-of each declared organization."""
+them (by alias). A declared organization's fields are exact, its attributes, domains
+and linked providers as whole maps and lists. The realm needs
+`settings.organizationsEnabled: true`. Read only when the file declares organizations
+(or prunes them): one list, and the linked providers of each declared organization."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Annotated, Any, ClassVar, Required
+
+from pydantic import AfterValidator
+from typing_extensions import TypedDict
 
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext, pick
+from provisioning.kinds.base import Kind, PlanContext, ReadScope, Section, pick, unique
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Bool, Strict, Text
+from provisioning.schema_types import Bool, Strict, Text, json_shape
 
 FIELDS = ("alias", "enabled", "description", "redirectUrl", "attributes")
 
@@ -34,6 +38,29 @@ class Organization(Strict):
     attributes: dict[str, list[Text]] | None = None
     domains: list[Domain] | None = None
     identityProviders: list[Text] | None = None  # aliases
+
+
+ORGANIZATIONS = Section[dict[str, Organization]]("organizations", default_factory=dict)
+
+
+@json_shape
+class DomainJson(TypedDict, total=False):
+    name: Required[str]
+    verified: bool | None
+
+
+@json_shape
+class LinkedProviderJson(TypedDict, total=False):
+    alias: Required[str]
+
+
+@json_shape
+class OrganizationJson(TypedDict, total=False):
+    name: Required[str]
+    attributes: dict[str, list[str]] | None
+    domains: list[DomainJson] | None
+    # By alias, or as a full export writes them: IdentityProviderRepresentations.
+    identityProviders: list[str | LinkedProviderJson] | None
 
 
 def read_organizations(api: RealmAdmin, live: LiveRealm,
@@ -69,19 +96,31 @@ def _domains(value: Any) -> list[tuple[str, bool]]:
     return sorted((d["name"], bool(d.get("verified"))) for d in value or [])
 
 
-class OrganizationsKind:
+class OrganizationsKind(Kind):
     name = "organization"
+    sections = (ORGANIZATIONS,)
+    representation: ClassVar = {
+        "organizations": Annotated[list[OrganizationJson], AfterValidator(unique("name"))]
+        | None}
     prune_key = "organizations"
+
+    def read(self, api: RealmAdmin, live: LiveRealm, scope: ReadScope) -> None:
+        if scope.config is None:
+            if live.export.get("organizationsEnabled"):
+                read_organizations(api, live)
+        elif ORGANIZATIONS.of(scope.config) or self.prune_key in scope.prune:
+            read_organizations(api, live, ORGANIZATIONS.of(scope.config))
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         have = ctx.live.organizations
-        for name, organization in ctx.config.organizations.items():
+        declared_organizations = ORGANIZATIONS.of(ctx.config)
+        for name, organization in declared_organizations.items():
             declared = _declared(organization)
             domains = declared.pop("domains", None)
             providers = declared.pop("identityProviders", None)
             live = have.get(name)
-            fields = field_changes(declared, live or {}, whole=("attributes",))
+            fields = field_changes(declared, live or {}, exact=("attributes",))
             if domains is not None and _domains(domains) != _domains((live or {}).get(
                     "domains")):
                 fields.append(FieldChange("domains", [d for d, _ in _domains(
@@ -98,7 +137,7 @@ class OrganizationsKind:
         if self.prune_key in ctx.prune:
             changes += [Change(self.name, name, "delete", (FieldChange("name", name, None),),
                                payload={"id": live["id"]})
-                        for name, live in have.items() if name not in ctx.config.organizations]
+                        for name, live in have.items() if name not in declared_organizations]
         return changes
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
@@ -129,11 +168,11 @@ class OrganizationsKind:
     def export(self, live: LiveRealm) -> Json | None:
         exported = {}
         for name, org in live.organizations.items():
-            entry = {k: v for k, v in pick(org, FIELDS).items() if v not in ({}, [])}
-            if org.get("domains"):
+            entry = {k: v for k, v in pick(org, FIELDS).items() if live.written(v)}
+            if live.written(org.get("domains")):
                 entry["domains"] = [{"name": d, "verified": v}
                                     for d, v in _domains(org["domains"])]
-            if org.get("identityProviders"):
+            if live.written(org.get("identityProviders")):
                 entry["identityProviders"] = org["identityProviders"]
             exported[name] = entry
         return {"organizations": exported} if exported else None

@@ -4,22 +4,26 @@ A declared list is exact."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, Section
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 
 FIELDS = {"defaultDefaultClientScopes": "default", "defaultOptionalClientScopes": "optional"}
+SECTIONS = {field: Section[list[str] | None](field, default=None) for field in FIELDS}
 
 
-class RealmDefaultClientScopesKind:
+class RealmDefaultClientScopesKind(Kind):
     name = "realm default client scopes"
-    prune_key = None  # a declared list is exact already
+    sections = tuple(SECTIONS.values())
+    representation: ClassVar = dict.fromkeys(FIELDS, list[str] | None)
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         for field, which in FIELDS.items():
-            wanted = getattr(ctx.config, field)
+            wanted = SECTIONS[field].of(ctx.config)
             if wanted is None:
                 continue
             have = sorted(ctx.live.export.get(field) or [])
@@ -43,5 +47,6 @@ class RealmDefaultClientScopesKind:
             api.set_realm_default_scope(which, held[name], False)
 
     def export(self, live: LiveRealm) -> Json | None:
-        found = {field: sorted(live.export.get(field) or []) for field in FIELDS}
-        return {k: v for k, v in found.items() if v} or None
+        found = {field: sorted(live.export[field]) for field in FIELDS
+                 if live.written(live.export.get(field))}
+        return found or None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext, pick
+from provisioning.kinds.base import Kind, PlanContext, Section, pick
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change
 from provisioning.schema_types import Bool, ConfigValue, Int, Strict, Text
@@ -81,12 +81,21 @@ class RealmSettings(Strict):
         return policy
 
 
-class RealmSettingsKind:
+SETTINGS = Section[RealmSettings]("settings", default_factory=RealmSettings)
+
+
+class RealmSettingsKind(Kind):
+    """The realm's plain settings are fields: each declared one is exact. Its
+    `attributes` map holds Keycloak's own settings too (CIBA, device flow and PAR
+    lifespans) and idpack's fingerprints, so the keys the file gives are exact and the
+    others are Keycloak's."""
+
     name = "realm"
-    prune_key = None  # a realm is never deleted
+    sections = (SETTINGS,)
+    representation: ClassVar = {"attributes": dict[str, Any] | None}
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        declared = {k: v for k, v in ctx.config.settings.declared().items()
+        declared = {k: v for k, v in SETTINGS.of(ctx.config).declared().items()
                     if k not in FLOW_BINDINGS}
         if not ctx.live.exists:
             representation = {"enabled": True, **declared}

@@ -1,15 +1,23 @@
-"""Realm roles (UCloud's USER, ADMIN, SERVICE, ...). Built-in roles are never pruned."""
+"""Realm roles (UCloud's USER, ADMIN, SERVICE, ...). A declared role's description is
+exact, and so is its `attributes` map (a key the file drops goes); built-in roles are
+never pruned. The roles' shape in realm JSON is declared here for every kind that
+reads it (client roles, default roles)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any, ClassVar, Required
+
+from pydantic import AfterValidator
+from typing_extensions import TypedDict
+
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext, pick
+from provisioning.kinds.base import Kind, PlanContext, Section, pick, unique
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Strict, Text
+from provisioning.schema_types import Strict, Text, json_shape
 
-# Keycloak makes these with every realm (besides default-roles-<realm>).
+# Keycloak makes these with every realm (besides its default role, LiveRealm.default_role).
 BUILT_IN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
 
 
@@ -39,10 +47,36 @@ class Role(Strict):
         return {k: v for k, v in self.declared().items() if k != "composites"}
 
 
-def exported_role(role: Json) -> Json:
+@json_shape
+class CompositesJson(TypedDict, total=False):
+    realm: list[str] | None
+    client: dict[str, list[str]] | None
+
+
+@json_shape
+class RoleJson(TypedDict, total=False):
+    name: Required[str]
+    description: str | None
+    attributes: dict[str, list[str]] | None
+    composites: CompositesJson | None
+
+
+RoleList = Annotated[list[RoleJson], AfterValidator(unique("name"))]
+
+
+@json_shape
+class RolesJson(TypedDict, total=False):
+    realm: RoleList | None
+    client: dict[str, RoleList] | None
+
+
+ROLES = Section[dict[str, Role]]("roles", default_factory=dict)
+
+
+def exported_role(role: Json, keep_empty: bool = False) -> Json:
     """A live role as the file writes it: description, attributes, composites."""
     entry = pick(role, ["description"])
-    if role.get("attributes"):
+    if role.get("attributes") or (keep_empty and role.get("attributes") is not None):
         entry["attributes"] = role["attributes"]
     composites = role.get("composites") or {}
     written = {k: v for k, v in (("realm", sorted(composites.get("realm") or [])),
@@ -54,17 +88,20 @@ def exported_role(role: Json) -> Json:
     return entry
 
 
-def built_in_roles(realm: str) -> frozenset[str]:
-    return BUILT_IN_REALM_ROLES | {f"default-roles-{realm}"}
+def built_in_roles(live: LiveRealm) -> frozenset[str]:
+    return BUILT_IN_REALM_ROLES | {live.default_role}
 
 
-class RolesKind:
+class RolesKind(Kind):
     name = "role"
+    sections = (ROLES,)
+    representation: ClassVar = {"roles": RolesJson | None}
     prune_key = "roles"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        for name, role in ctx.config.roles.items():
+        declared_roles = ROLES.of(ctx.config)
+        for name, role in declared_roles.items():
             declared = role.declared_without_composites()
             live = ctx.live.roles.get(name)
             if live is None:
@@ -72,12 +109,13 @@ class RolesKind:
                                       tuple(field_changes(declared, {})),
                                       payload={"name": name, **declared}))
                 continue
-            fields = field_changes(declared, live)
+            fields = field_changes(declared, {**live, "attributes": live.get("attributes")
+                                              or {}}, exact=("attributes",))
             if fields:
                 changes.append(Change(self.name, name, "update", tuple(fields),
                                       payload={**_editable(live), **declared}))
         if self.prune_key in ctx.prune:
-            keep = set(ctx.config.roles) | built_in_roles(ctx.config.realm)
+            keep = set(declared_roles) | built_in_roles(ctx.live)
             changes += [Change(self.name, name, "delete", (FieldChange("name", name, None),))
                         for name in ctx.live.roles if name not in keep]
         return changes
@@ -91,14 +129,10 @@ class RolesKind:
             api.delete_role(change.name)
 
     def export(self, live: LiveRealm) -> Json:
-        skip = built_in_roles(live.name)
-        roles = {}
-        for name, role in live.roles.items():
-            if name in skip:
-                continue
-            roles[name] = exported_role(role)
-        return {"roles": roles}
+        skip = built_in_roles(live)
+        return {"roles": {name: exported_role(role, live.keep_empty)
+                          for name, role in live.roles.items() if name not in skip}}
 
 
-def _editable(live: dict[str, object]) -> dict[str, object]:
+def _editable(live: dict[str, Any]) -> dict[str, Any]:
     return {k: live[k] for k in ("name", "description", "attributes") if k in live}

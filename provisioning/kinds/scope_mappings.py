@@ -8,24 +8,30 @@ the same for client scopes. In the file, by holder:
       clientScopes:
         mikrocloud-extra: {realm: [ADMIN]}
 
-A declared holder's lists are exact. Read from the partial export: no extra requests.
-Keycloak's own mappings (account-console's, offline_access's) are never touched unless
-declared."""
+A declared holder's lists are exact (an empty entry, `portal: {}`, takes every mapping
+away). Read for the declared holders, one request each. Keycloak's own mappings
+(account-console's, offline_access's) are never touched unless declared.
+
+In realm JSON, `scopeMappings` and `clientScopeMappings` are the realm's whole lists:
+when the JSON gives either, each client and client scope it declares holds exactly the
+mappings they list for it (none if they list none)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext
+from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext, ReadScope, Section
 from provisioning.kinds.client_roles import client_mapping_names
-from provisioning.kinds.client_scopes import BUILT_IN_CLIENT_SCOPES
+from provisioning.kinds.client_scopes import BUILT_IN_CLIENT_SCOPES, live_client_scopes
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Strict, Text
+from provisioning.schema_types import Strict, Text, json_shape
 
 HOLDERS = {"clients": "client", "clientScopes": "clientScope"}
 
@@ -41,6 +47,17 @@ class ScopeRoles(Strict):
 class ScopeMappings(Strict):
     clients: dict[str, ScopeRoles] = Field(default_factory=dict)
     clientScopes: dict[str, ScopeRoles] = Field(default_factory=dict)
+
+
+# The roles a client's or client scope's tokens may carry (full scope off).
+SCOPE_MAPPINGS = Section[ScopeMappings]("scopeMappings", default_factory=ScopeMappings)
+
+
+@json_shape
+class ScopeMappingJson(TypedDict, total=False):
+    client: str | None
+    clientScope: str | None
+    roles: list[str] | None
 
 
 def _normalized(realm: list[str], clients: dict[str, list[str]]) -> Json:
@@ -100,14 +117,29 @@ def live_scope_mappings(live: LiveRealm) -> dict[tuple[str, str], Json]:
             for holder in set(realm) | set(clients)}
 
 
-class ScopeMappingsKind:
+def _own_holders(live: LiveRealm) -> list[tuple[str, str]]:
+    """The realm's own clients and client scopes (Keycloak's built-in ones left out)."""
+    return ([("clients", c) for c in live.clients if c not in BUILT_IN_CLIENTS]
+            + [("clientScopes", s) for s in live_client_scopes(live)
+               if s not in BUILT_IN_CLIENT_SCOPES])
+
+
+class ScopeMappingsKind(Kind):
     name = "scope mappings"
-    prune_key = None  # a declared holder's lists are exact; others are left alone
+    sections = (SCOPE_MAPPINGS,)
+    representation: ClassVar = {"scopeMappings": list[ScopeMappingJson] | None,
+                      "clientScopeMappings": dict[str, list[ScopeMappingJson]] | None}
+    # A declared holder's lists are exact; others are left alone.
+
+    def read(self, api: RealmAdmin, live: LiveRealm, scope: ReadScope) -> None:
+        holders = (_own_holders(live) if scope.config is None
+                   else declared_holders(SCOPE_MAPPINGS.of(scope.config)))
+        read_scope_mappings(api, live, holders)
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
         have = live_scope_mappings(ctx.live)
-        declared = ctx.config.scopeMappings
+        declared = SCOPE_MAPPINGS.of(ctx.config)
         for kind in HOLDERS:
             for holder, roles in getattr(declared, kind).items():
                 wanted, current = roles.normalized(), have.get((kind, holder), {})
@@ -151,13 +183,11 @@ class ScopeMappingsKind:
 
     def export(self, live: LiveRealm) -> Json | None:
         exported: Json = {}
-        own_scopes = {s["name"] for s in live.export.get("clientScopes") or []}
-        for (kind, holder), roles in sorted(live_scope_mappings(live).items()):
-            if kind == "clients" and (holder in BUILT_IN_CLIENTS or holder not in live.clients):
-                continue
-            if kind == "clientScopes" and (holder not in own_scopes
-                                           or holder in BUILT_IN_CLIENT_SCOPES):
-                continue
-            if roles:
+        found = live_scope_mappings(live)
+        whole = live.keep_empty and ("scopeMappings" in live.export
+                                     or "clientScopeMappings" in live.export)
+        for kind, holder in _own_holders(live):
+            roles = found.get((kind, holder), {})
+            if roles or whole:
                 exported.setdefault(kind, {})[holder] = roles
         return {"scopeMappings": exported} if exported else None

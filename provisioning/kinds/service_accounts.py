@@ -3,28 +3,51 @@ per client, exactly the declared client roles (the realm's default role stays)."
 
 from __future__ import annotations
 
-from pydantic import Field
+from collections.abc import Iterable
 
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.kinds.base import BUILT_IN_CLIENTS, PlanContext
-from provisioning.live import Json, LiveRealm
+from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext, ReadScope
+from provisioning.kinds.clients import CLIENTS
+from provisioning.live import Json, LiveRealm, ServiceAccount, default_role_name
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Strict
 
 
-class ServiceAccountRoles(Strict):
-    realm: list[str] = Field(default_factory=list)
-    clients: dict[str, list[str]] = Field(default_factory=dict)
+def read_service_accounts(api: RealmAdmin, live: LiveRealm,
+                          client_ids: Iterable[str]) -> None:
+    """Add the role mappings of these clients' service accounts (two reads each)."""
+    for client_id in client_ids:
+        client = live.clients.get(client_id)
+        if client is None or not client.get("serviceAccountsEnabled"):
+            continue
+        user = api.service_account_user(client["id"])
+        mappings = api.role_mappings(user["id"])
+        live.service_accounts[client_id] = ServiceAccount(
+            user_id=user["id"],
+            realm_roles=frozenset(r["name"] for r in mappings.get("realmMappings", [])),
+            client_roles={
+                name: frozenset(r["name"] for r in entry.get("mappings", []))
+                for name, entry in (mappings.get("clientMappings") or {}).items()
+            },
+        )
 
 
-class ServiceAccountRolesKind:
+class ServiceAccountRolesKind(Kind):
     name = "service account roles"
-    prune_key = None  # the declared roles are exact already
+    # Declared on the client (clients.X.serviceAccountRoles): see clients.py.
+
+    def read(self, api: RealmAdmin, live: LiveRealm, scope: ReadScope) -> None:
+        if scope.config is None:  # export: every service account of the realm's own
+            wanted = [cid for cid, c in live.clients.items()
+                      if c.get("serviceAccountsEnabled") and cid not in BUILT_IN_CLIENTS]
+        else:
+            wanted = [cid for cid, c in CLIENTS.of(scope.config).items()
+                      if c.serviceAccountRoles is not None]
+        read_service_accounts(api, live, wanted)
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        default_role = f"default-roles-{ctx.config.realm}"
-        for client_id, client in ctx.config.clients.items():
+        default_role = ctx.live.default_role
+        for client_id, client in CLIENTS.of(ctx.config).items():
             wanted = client.serviceAccountRoles
             if wanted is None:
                 continue
@@ -55,7 +78,7 @@ class ServiceAccountRolesKind:
             raise ValueError(f"client {change.name} does not exist")
         user_id = api.service_account_user(client["id"])["id"]
         mappings = api.role_mappings(user_id)
-        default_role = f"default-roles-{api.name}"
+        default_role = default_role_name(api.name)
         have_realm = {r["name"]: r for r in mappings.get("realmMappings", [])}
         want_realm = set(change.payload["realm"])
         add = [api.role(n) for n in sorted(want_realm - set(have_realm))]
@@ -89,10 +112,11 @@ class ServiceAccountRolesKind:
         clients' entries (the realm's default role left out, as plan leaves it)."""
         entries: Json = {}
         for client_id, account in live.service_accounts.items():
-            if client_id in BUILT_IN_CLIENTS:
+            client = live.clients.get(client_id) or {}
+            if client_id in BUILT_IN_CLIENTS or not client.get("serviceAccountsEnabled"):
                 continue
             roles: Json = {}
-            realm_roles = sorted(account.realm_roles - {f"default-roles-{live.name}"})
+            realm_roles = sorted(account.realm_roles - {live.default_role})
             if realm_roles:
                 roles["realm"] = realm_roles
             if account.client_roles:

@@ -3,13 +3,13 @@ the declared map is compared whole too; the password by fingerprint only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import same
-from provisioning.kinds.base import FINGERPRINT_PREFIX, MASKED, PlanContext
+from provisioning.kinds.base import FINGERPRINT_PREFIX, MASKED, Kind, PlanContext, Section
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import Bool, Int, SecretRef, Strict, Text
@@ -51,12 +51,18 @@ def smtp_map(smtp: Smtp) -> dict[str, str]:
             for k, v in values.items() if v is not None and v != ""}
 
 
-class SmtpKind:
+SMTP = Section[Smtp | None]("smtp", default=None)
+
+
+class SmtpKind(Kind):
+    """The server is declared whole or left alone, never removed."""
+
     name = "smtp"
-    prune_key = None  # the server is declared or left alone, never removed
+    sections = (SMTP,)
+    representation: ClassVar = {"smtpServer": dict[str, Any] | None}
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        smtp = ctx.config.smtp
+        smtp = SMTP.of(ctx.config)
         if smtp is None:
             return []
         want = smtp_map(smtp)

@@ -1,19 +1,22 @@
 """The declarative user profile. Keycloak's PUT replaces the whole document, so apply
-reads the live one, merges the declared attributes into it and sends it all back:
-username, email and attributes the file does not manage are never dropped."""
+reads the live one, puts the declared attribute into it and sends it all back:
+username, email and attributes the file does not declare are never dropped (unless
+pruned). A declared attribute's declared fields are exact, its validations,
+annotations, permissions, required and selector whole."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Required
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, Section
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Bool, Strict, Text
+from provisioning.schema_types import Bool, Strict, Text, json_shape
 
 BUILT_IN_ATTRIBUTES = frozenset({"username", "email", "firstName", "lastName"})
 COMPARED_WHOLE = ("validations", "annotations", "permissions", "required", "selector")
@@ -53,6 +56,23 @@ class UserProfile(Strict):
     attributes: dict[str, ProfileAttribute] = Field(default_factory=dict)
 
 
+USER_PROFILE = Section[UserProfile | None]("userProfile", default=None)
+
+
+@json_shape
+class ProfileAttributeJson(TypedDict, total=False):
+    name: Required[str]
+
+
+@json_shape
+class ProfileDocumentJson(TypedDict, total=False):
+    """The user profile as realm JSON holds it: a JSON text in the config of its
+    component (org.keycloak.userprofile.UserProfileProvider, kc.user.profile.config)."""
+
+    unmanagedAttributePolicy: str | None
+    attributes: list[ProfileAttributeJson] | None
+
+
 def attribute_document(name: str, attribute: ProfileAttribute) -> dict[str, Any]:
     return {"name": name, **attribute.model_dump(exclude_none=True)}
 
@@ -63,12 +83,13 @@ def _declared(attribute: ProfileAttribute) -> dict[str, Any]:
             for k, v in declared.items()}
 
 
-class UserProfileKind:
+class UserProfileKind(Kind):
     name = "user profile attribute"
+    sections = (USER_PROFILE,)
     prune_key = "userProfileAttributes"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        profile = ctx.config.userProfile
+        profile = USER_PROFILE.of(ctx.config)
         if profile is None:
             return []
         live_doc = ctx.live.user_profile or {}
@@ -112,14 +133,16 @@ class UserProfileKind:
             document["attributes"] = attributes
         api.put_user_profile(document)
 
-    def export(self, live: LiveRealm) -> Json:
-        document = live.user_profile or {}
+    def export(self, live: LiveRealm) -> Json | None:
+        if live.user_profile is None:
+            return None
+        document = live.user_profile
         profile: Json = {}
         if document.get("unmanagedAttributePolicy"):
             profile["unmanagedAttributePolicy"] = document["unmanagedAttributePolicy"]
         profile["attributes"] = {
             a["name"]: {k: v for k, v in a.items()
                         if k in ProfileAttribute.model_fields and v not in (None, {}, [])}
-            for a in document.get("attributes", [])
+            for a in document.get("attributes") or []
         }
         return {"userProfile": profile}

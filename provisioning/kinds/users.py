@@ -3,25 +3,31 @@ as Keycloak's UserRepresentation: names, email, attributes, required actions, gr
 paths, realm and client roles. The password is a secret reference, set when the user
 is created and never after (its owner changes it). Users are read one by one, by
 username, since a realm may hold millions; and they are never pruned: a user goes only
-when `removedUsers` names it."""
+when `removedUsers` names it.
+
+A declared user's fields are exact (groups and roles as whole lists), but for its
+`attributes`: Keycloak and the user write those too (locale, the geo worker's country
+and timezone), so the keys the file gives are exact and the others are left."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar, Required
+
+from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
-from provisioning.kinds.base import PlanContext
+from provisioning.kinds.base import Kind, PlanContext, ReadScope, Section, pick
 from provisioning.kinds.client_roles import (
     client_mapping_names,
     client_role_changes,
     sorted_client_roles,
 )
-from provisioning.live import Json, LiveRealm
+from provisioning.live import Json, LiveRealm, default_role_name
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Bool, SecretRef, Strict, Text
+from provisioning.schema_types import Bool, SecretRef, Strict, Text, json_shape
 
 PROFILE_FIELDS = ("email", "firstName", "lastName", "enabled", "emailVerified", "attributes",
                   "requiredActions")
@@ -39,6 +45,34 @@ class User(Strict):
     realmRoles: list[Text] | None = None
     clientRoles: dict[str, list[Text]] | None = None
     password: SecretRef | None = None  # set on create only
+
+
+USERS = Section[dict[str, User]]("users", default_factory=dict)
+REMOVED_USERS = Section[list[str]]("removedUsers", default_factory=list)
+
+
+@json_shape
+class CredentialJson(TypedDict, total=False):
+    type: str | None
+    value: str | None
+    temporary: bool | None
+
+
+@json_shape
+class UserJson(TypedDict, total=False):
+    username: Required[str]
+    serviceAccountClientId: str | None
+    email: str | None
+    firstName: str | None
+    lastName: str | None
+    enabled: bool | None
+    emailVerified: bool | None
+    attributes: dict[str, list[str]] | None
+    requiredActions: list[str] | None
+    groups: list[str] | None
+    realmRoles: list[str] | None
+    clientRoles: dict[str, list[str]] | None
+    credentials: list[CredentialJson] | None
 
 
 def read_users(api: RealmAdmin, live: LiveRealm, usernames: Iterable[str]) -> None:
@@ -70,13 +104,19 @@ def _wanted(user: User) -> dict[str, Any]:
     return declared
 
 
-class UsersKind:
+class UsersKind(Kind):
     name = "user"
-    prune_key = None  # never pruned; `removedUsers` names the ones to delete
+    sections = (USERS, REMOVED_USERS)
+    representation: ClassVar = {"users": list[UserJson] | None}
+    # Never pruned; `removedUsers` names the ones to delete.
+
+    def read(self, api: RealmAdmin, live: LiveRealm, scope: ReadScope) -> None:
+        if scope.config is not None:  # users are data: export writes none
+            read_users(api, live, [*USERS.of(scope.config), *REMOVED_USERS.of(scope.config)])
 
     def plan(self, ctx: PlanContext) -> list[Change]:
         changes = []
-        for username, user in ctx.config.users.items():
+        for username, user in USERS.of(ctx.config).items():
             wanted = _wanted(user)
             live = ctx.live.users.get(username)
             if live is None:
@@ -91,13 +131,13 @@ class UsersKind:
             # which Keycloak gives every user, only when the file names it.
             have = {**live, "attributes": {k: (live.get("attributes") or {}).get(k)
                                            for k in (user.attributes or {})},
-                    "realmRoles": _direct_roles(live, user, ctx.config.realm)}
+                    "realmRoles": _direct_roles(live, user, ctx.live.default_role)}
             fields = field_changes(wanted, have, whole=("clientRoles",))
             if fields:
                 changes.append(Change(self.name, username, "update", tuple(fields),
                                       payload={"username": username, "user": user,
                                                "live": live}))
-        for username in ctx.config.removedUsers:
+        for username in REMOVED_USERS.of(ctx.config):
             live = ctx.live.users.get(username)
             if live is not None:
                 changes.append(Change(self.name, username, "delete",
@@ -131,12 +171,22 @@ class UsersKind:
         _set_roles(api, user_id, user, live)
 
     def export(self, live: LiveRealm) -> Json | None:
-        return None  # users are data, not configuration: declare the few by hand
+        """The users of a realm JSON (`idpack realm export` reads none: users are data,
+        not configuration). A user's roles leave out the realm's default role, which
+        Keycloak gives every user."""
+        users: dict[str, Json] = {}
+        for username, user in live.users.items():
+            entry = {k: v for k, v in pick(user, PROFILE_FIELDS).items() if live.written(v)}
+            for field in ("groups", "realmRoles", "clientRoles"):
+                if live.written(user.get(field)):
+                    entry[field] = user[field]
+            if "realmRoles" in entry:
+                entry["realmRoles"] = [r for r in entry["realmRoles"] if r != live.default_role]
+            users[username] = entry
+        return {"users": users} if users else None
 
 
-
-def _direct_roles(live: Json, user: User, realm: str) -> list[str]:
-    default = f"default-roles-{realm}"
+def _direct_roles(live: Json, user: User, default: str) -> list[str]:
     return [r for r in live.get("realmRoles") or []
             if r != default or default in (user.realmRoles or [])]
 
@@ -153,7 +203,7 @@ def _set_groups(api: RealmAdmin, user_id: str, wanted: list[str] | None,
 
 def _set_roles(api: RealmAdmin, user_id: str, user: User, live: Json) -> None:
     if user.realmRoles is not None:
-        held = set(_direct_roles(live, user, api.name))
+        held = set(_direct_roles(live, user, default_role_name(api.name)))
         add = [api.role(n) for n in sorted(set(user.realmRoles) - held)]
         remove = [api.role(n) for n in sorted(held - set(user.realmRoles))]
         if add:

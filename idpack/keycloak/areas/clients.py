@@ -23,8 +23,17 @@ class ClientsApi(RealmEndpoint):
         scopes: list[Json] = self._send("GET", "/client-scopes")
         return next((s for s in scopes if s["name"] == name), None)
 
-    def add_default_client_scope(self, client_uuid: str, scope_id: str) -> None:
-        self._send("PUT", f"/clients/{_q(client_uuid)}/default-client-scopes/{_q(scope_id)}")
+    def client_scopes_of(self, client_uuid: str, which: str) -> list[Json]:
+        """The client's `which` ("default" or "optional") client scopes."""
+        scopes: list[Json] = self._send(
+            "GET", f"/clients/{_q(client_uuid)}/{_q(which)}-client-scopes")
+        return scopes
+
+    def set_client_scope(self, client_uuid: str, which: str, scope_id: str,
+                         present: bool) -> None:
+        """Give the client a `which` ("default" or "optional") client scope, or take it."""
+        self._send("PUT" if present else "DELETE",
+                   f"/clients/{_q(client_uuid)}/{_q(which)}-client-scopes/{_q(scope_id)}")
 
     def create_client(self, representation: Json) -> None:
         self._send("POST", "/clients", representation)

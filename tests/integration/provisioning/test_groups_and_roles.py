@@ -93,7 +93,7 @@ def test_a_one_field_change_is_planned_as_that_field(
     changed = REALM_FILE.replace("department: [operations]", "department: [platform]")
     result = plan(keycloak_admin, loaded(tmp_path / "r.yaml", realm, changed))
     assert [(c.title, [f.path for f in c.fields]) for c in result.changes] == [
-        ("group /staff", ["attributes"])]
+        ("group /staff", ["attributes.department"])]
 
 
 def test_drift_made_in_the_admin_api_is_found_and_repaired(

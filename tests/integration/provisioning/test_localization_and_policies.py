@@ -88,7 +88,7 @@ def test_drift_made_in_the_admin_api_is_found_and_repaired(
     assert plan(keycloak_admin, config).empty
 
 
-def test_undeclared_entries_go_only_with_prune(
+def test_declared_texts_and_documents_are_whole_and_undeclared_locales_go_with_prune(
         keycloak_admin: KeycloakAdminClient, realm: str, tmp_path: Path) -> None:
     api = keycloak_admin.realm(realm)
     api.set_localization_texts("en", {"stray": "Left by hand"})
@@ -97,13 +97,16 @@ def test_undeclared_entries_go_only_with_prune(
     api.put_client_policy_documents("profiles", [*profiles, {
         "name": "by-hand", "description": "made in the console", "executors": []}])
     config = loaded(tmp_path / "r.yaml", realm)
-    assert plan(keycloak_admin, config).empty
-    result = apply(keycloak_admin, config, prune_all=True)
-    assert sorted((c.title, c.action) for c in result.changes) == [
-        ("client profile by-hand", "delete"), ("localization de", "delete"),
-        ("localization en", "update")]
+
+    declared = apply(keycloak_admin, config)
+    assert sorted((c.title, c.action) for c in declared.changes) == [
+        ("client profile by-hand", "delete"), ("localization en", "update")]
     assert "stray" not in api.localization_texts("en")
     assert [p["name"] for p in api.client_policy_documents("profiles")] == ["mikrocloud-pkce"]
+    assert api.localization_texts("de") == {"loginTitle": "Anmelden"}  # not declared: left
+
+    pruned = apply(keycloak_admin, config, prune_all=True)
+    assert [(c.title, c.action) for c in pruned.changes] == [("localization de", "delete")]
     assert plan(keycloak_admin, config, prune_all=True).empty
 
 

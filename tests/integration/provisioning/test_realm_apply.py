@@ -191,7 +191,7 @@ def test_profile_details_sit_behind_a_client_scope_the_account_console_has(
     console = api.client_by_client_id("account-console")
     assert console is not None
     assert "mikrocloud-profile" in console["defaultClientScopes"]
-    assert {"profile", "email"} <= set(console["defaultClientScopes"])  # nothing removed
+    assert {"profile", "email"} <= set(console["defaultClientScopes"])  # declared too
     selectors = {a["name"]: a.get("selector") for a in api.user_profile()["attributes"]}
     for name in ("country", "timezone", "organizationFullName", "department",
                  "researchField", "position"):

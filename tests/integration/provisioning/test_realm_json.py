@@ -113,8 +113,9 @@ def test_convert_writes_references_and_lists_what_it_leaves(
     written = yaml.safe_load((tmp_path / "r.yaml").read_text())
     assert written["realm"] == SOURCE
     assert "id" not in written["clients"]["portal"]
+    # The export's empty maps are declarations too: /staff/admins has no attributes.
     assert written["groups"]["/staff/admins"] == {
-        "realmRoles": ["ADMIN"], "clientRoles": {"idpack-sidecar": ["manage"]}}
+        "attributes": {}, "realmRoles": ["ADMIN"], "clientRoles": {"idpack-sidecar": ["manage"]}}
     assert written["clientRoles"]["idpack-sidecar"]["manage"]["composites"] == {
         "client": {"idpack-sidecar": ["lookup"]}}
     assert written["settings"]["browserFlow"] == "mikrocloud browser"

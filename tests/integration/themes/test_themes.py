@@ -25,6 +25,7 @@ import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
+from provisioning.kinds.required_actions import REQUIRED_ACTIONS
 from tests.support.portal import form_with
 from tests.support.realm import SECRETS, apply, load
 from tests.support.smtp_peer import Received, smtp_peer
@@ -226,7 +227,7 @@ def test_registration_verification_mail_and_password_pages_are_mikrocloud(
         verification_link(first, keycloak)
 
         # The link is Keycloak's own: opening it (after the resend cooldown) mails again.
-        verify_email = loaded.config.requiredActions["VERIFY_EMAIL"].config or {}
+        verify_email = REQUIRED_ACTIONS.of(loaded.config)["VERIFY_EMAIL"].config or {}
         time.sleep(float(verify_email.get("emailResendCooldownSeconds", 30)) + 0.5)
         page = read_page(browser.get(urljoin(keycloak.url, resend)))
         assert page.status == 200

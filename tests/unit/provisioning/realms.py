@@ -11,7 +11,7 @@ from provisioning.kinds.base import PlanContext, ResourceKind
 from provisioning.live import Json, LiveRealm, ServiceAccount
 from provisioning.plan import Change, Plan
 from provisioning.references import Secret
-from provisioning.schema import RealmConfig
+from provisioning.schema import RealmConfig, parse_realm_file
 
 REALM = "r"
 SECRETS = {"PORTAL_CLIENT_SECRET": "portal-secret-31c7", "GOOGLE_CLIENT_SECRET": "google-sec-8a2b",
@@ -20,8 +20,7 @@ SECRETS = {"PORTAL_CLIENT_SECRET": "portal-secret-31c7", "GOOGLE_CLIENT_SECRET":
 
 def declared(**sections: Any) -> RealmConfig:
     """A realm file of these top-level sections, with the secrets above in its env."""
-    return RealmConfig.model_validate({"realm": REALM, **sections},
-                                      context={"env": SECRETS, "base_dir": Path()})
+    return parse_realm_file({"realm": REALM, **sections}, SECRETS, Path())
 
 
 def live_realm(*, clients: list[Json] | None = None, profile: Json | None = None,

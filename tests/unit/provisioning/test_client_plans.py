@@ -124,20 +124,33 @@ def test_client_scopes_are_pruned_only_when_asked_and_never_a_built_in_one() -> 
     assert change.payload == {"id": "s2"}
 
 
-# Default client scopes
+# Default and optional client scopes
 
 
-def test_declared_default_scopes_are_added_and_others_kept() -> None:
+def test_a_declared_scope_list_is_the_whole_list() -> None:
     live = live_realm(clients=[live_client("account-console",
-                                           defaultClientScopes=["profile", "email"])])
+                                           defaultClientScopes=["profile", "email"],
+                                           optionalClientScopes=["phone"])])
     config = declared(clients={"account-console": {
         "defaultClientScopes": ["email", "profile-details"]}})
 
     [change] = plan(ClientDefaultScopesKind(), config, live)
 
-    assert summary([change]) == [("client default scope", "account-console/profile-details",
-                                  "create")]
-    assert change.payload == {"client": "account-console", "scope": "profile-details"}
+    assert summary([change]) == [("client scope assignments", "account-console default",
+                                  "update")]
+    assert fields(change) == [("defaultClientScopes", ["email", "profile"],
+                               ["email", "profile-details"])]
+    assert change.payload == {"client": "account-console", "which": "default",
+                              "wanted": ["email", "profile-details"]}
+
+
+def test_scope_lists_of_a_new_client_are_made_whole_at_apply() -> None:
+    config = declared(clients={"billing": {"optionalClientScopes": []}})
+
+    [change] = plan(ClientDefaultScopesKind(), config, live_realm())
+
+    assert summary([change]) == [("client scope assignments", "billing optional", "create")]
+    assert change.payload["wanted"] == []
 
 
 # Protocol mappers
@@ -151,31 +164,36 @@ def live_mapper(name: str, **config: str) -> Json:
             "protocolMapper": "oidc-audience-mapper", "config": config}
 
 
-def test_a_mapper_config_key_is_one_field_and_others_keys_stay() -> None:
+def test_a_mappers_config_is_exact_one_field_a_key() -> None:
     live = live_realm(clients=[live_client("portal", **PORTAL, protocolMappers=[live_mapper(
         "audience", **{"included.client.audience": "old", "access.token.claim": "true",
-                       "set.by.others": "x"})])])
+                       "dropped.from.the.file": "x"})])])
     config = declared(clients={"portal": {**PORTAL, "protocolMappers": {"audience": AUDIENCE}}})
 
     [change] = plan(ClientProtocolMappersKind(), config, live)
 
-    assert fields(change) == [("config.included.client.audience", "old", "sidecar")]
+    assert fields(change) == [("config.included.client.audience", "old", "sidecar"),
+                              ("config.dropped.from.the.file", "x", None)]
     assert change.payload["representation"]["config"] == {
-        "included.client.audience": "sidecar", "access.token.claim": "true",
-        "set.by.others": "x"}
+        "included.client.audience": "sidecar", "access.token.claim": "true"}
 
 
-def test_mappers_are_pruned_only_on_clients_that_declare_theirs() -> None:
+def test_a_declared_mapper_map_is_whole_and_prune_takes_the_undeclared_ones() -> None:
     live = live_realm(clients=[
         live_client("portal", protocolMappers=[live_mapper("stray"), live_mapper("audience")]),
-        live_client("other", protocolMappers=[live_mapper("kept")])])
+        live_client("other", protocolMappers=[live_mapper("kept")]),
+        live_client("account-console", protocolMappers=[live_mapper("keycloaks")])])
     config = declared(clients={"portal": {"protocolMappers": {"audience": AUDIENCE}},
-                               "other": {}})
+                               "other": {}, "account-console": {}})
 
-    changes = plan(ClientProtocolMappersKind(), config, live, prune=("clientProtocolMappers",))
+    kept = plan(ClientProtocolMappersKind(), config, live)
+    pruned = plan(ClientProtocolMappersKind(), config, live, prune=("clientProtocolMappers",))
 
-    assert [c for c in summary(changes) if c[2] == "delete"] == [
+    assert [c for c in summary(kept) if c[2] == "delete"] == [
         ("client protocol mapper", "portal/stray", "delete")]
+    assert [c for c in summary(pruned) if c[2] == "delete"] == [
+        ("client protocol mapper", "portal/stray", "delete"),
+        ("client protocol mapper", "other/kept", "delete")]
 
 
 # Service-account roles

@@ -100,7 +100,7 @@ def live_mapper(alias: str, name: str, **config: str) -> Json:
             "identityProviderMapper": "oidc-user-attribute-idp-mapper", "config": config}
 
 
-def test_mappers_are_created_and_updated_key_by_key() -> None:
+def test_mappers_are_created_and_updated_one_field_a_key() -> None:
     live = live_realm(identityProviders=[live_google()], identityProviderMappers=[
         live_mapper("google", "picture", claim="avatar", **{"user.attribute": "picture",
                                                             "syncMode": "INHERIT"})])
@@ -114,15 +114,22 @@ def test_mappers_are_created_and_updated_key_by_key() -> None:
     assert fields(changes[0]) == [("config.claim", "avatar", "picture")]
 
 
-def test_mappers_are_pruned_only_for_declared_providers() -> None:
-    live = live_realm(identityProviders=[live_google(), live_provider("other")],
+def test_a_declared_mapper_map_is_whole_and_prune_takes_the_undeclared_ones() -> None:
+    live = live_realm(identityProviders=[live_google(), live_provider("other"),
+                                         live_provider("elsewhere")],
                       identityProviderMappers=[
                           live_mapper("google", "picture", **PICTURE["config"]),
-                          live_mapper("google", "stray"), live_mapper("other", "kept")])
-    config = declared(identityProviders={"google": {**GOOGLE, "mappers": {"picture": PICTURE}}})
+                          live_mapper("google", "stray"), live_mapper("other", "kept"),
+                          live_mapper("elsewhere", "untouched")])
+    config = declared(identityProviders={
+        "google": {**GOOGLE, "mappers": {"picture": PICTURE}},
+        "other": {"providerId": "oidc", "enabled": False}})
 
-    assert plan(IdentityProviderMappersKind(), config, live) == []
-    [change] = plan(IdentityProviderMappersKind(), config, live,
-                    prune=("identityProviderMappers",))
+    [change] = plan(IdentityProviderMappersKind(), config, live)
+    pruned = plan(IdentityProviderMappersKind(), config, live,
+                  prune=("identityProviderMappers",))
+
     assert summary([change]) == [("identity provider mapper", "google/stray", "delete")]
     assert change.payload == {"alias": "google", "id": "google-stray"}
+    assert summary(pruned) == [("identity provider mapper", "google/stray", "delete"),
+                               ("identity provider mapper", "other/kept", "delete")]

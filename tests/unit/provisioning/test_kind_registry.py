@@ -10,13 +10,13 @@ import pytest
 from provisioning import engine
 from provisioning.config import load_config
 from provisioning.export import realm_document
-from provisioning.kinds import BY_NAME, KINDS, PRUNABLE, prunable_text
 from provisioning.kinds.base import PlanContext
 from provisioning.kinds.clients import SECRET_FINGERPRINT as CLIENT_FINGERPRINT
 from provisioning.kinds.identity_providers import SECRET_FINGERPRINT as IDP_FINGERPRINT
 from provisioning.kinds.smtp import PASSWORD_FINGERPRINT
 from provisioning.live import LiveRealm, ServiceAccount
-from provisioning.schema import RealmConfig
+from provisioning.registry import BY_NAME, KINDS, PRUNABLE, prunable_text
+from provisioning.schema import REALM_FILE, parse_realm_file
 from provisioning.source import ConfigError
 from tests.unit.provisioning.realms import REALM, SECRETS, declared, fingerprint, live_realm
 
@@ -113,7 +113,7 @@ def a_live_realm() -> LiveRealm:
 def test_every_kinds_export_is_a_section_of_the_realm_file() -> None:
     for kind in KINDS:
         part = kind.export(a_live_realm()) or {}
-        assert set(part) <= set(RealmConfig.model_fields), kind.name
+        assert set(part) <= set(REALM_FILE.model_fields), kind.name
 
 
 def test_an_exported_realm_plans_no_changes_even_with_every_kind_pruned() -> None:
@@ -122,7 +122,7 @@ def test_an_exported_realm_plans_no_changes_even_with_every_kind_pruned() -> Non
     env = {"PORTAL_CLIENT_SECRET": SECRETS["PORTAL_CLIENT_SECRET"],
            "GOOGLE_CLIENT_SECRET": SECRETS["GOOGLE_CLIENT_SECRET"],
            "SMTP_PASSWORD": SECRETS["SMTP_PASSWORD"]}
-    config = RealmConfig.model_validate(document, context={"env": env, "base_dir": Path()})
+    config = parse_realm_file(document, env)
 
     context = PlanContext(config=config, live=live, prune=frozenset(PRUNABLE))
     changes = [change for kind in KINDS for change in kind.plan(context)]

@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 
 from provisioning.config import load_config
+from provisioning.kinds.clients import CLIENTS
+from provisioning.kinds.identity_providers import IDENTITY_PROVIDERS
+from provisioning.kinds.realm_settings import SETTINGS
+from provisioning.kinds.required_actions import REQUIRED_ACTIONS
+from provisioning.kinds.smtp import SMTP
 from provisioning.source import ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -35,10 +40,12 @@ def test_the_mikrocloud_realm_file_is_valid() -> None:
     config = load_config([MIKROCLOUD], SECRETS).config
 
     assert config.realm == "mikrocloud"
-    assert config.settings.verifyEmail is True
-    assert config.identityProviders["google"].config["defaultScope"] == "openid profile email"
-    assert config.identityProviders["github"].config["defaultScope"] == "openid user email"
-    assert config.requiredActions["VERIFY_EMAIL"].config == {"emailResendCooldownSeconds": "1"}
+    assert SETTINGS.of(config).verifyEmail is True
+    providers = IDENTITY_PROVIDERS.of(config)
+    assert providers["google"].config["defaultScope"] == "openid profile email"
+    assert providers["github"].config["defaultScope"] == "openid user email"
+    assert REQUIRED_ACTIONS.of(config)["VERIFY_EMAIL"].config == {
+        "emailResendCooldownSeconds": "1"}
 
 
 def test_an_unknown_field_names_file_line_path_and_the_likely_intent(tmp_path: Path) -> None:
@@ -96,7 +103,7 @@ def test_secrets_come_from_files_and_never_show(tmp_path: Path) -> None:
     write(tmp_path, "s3cr3t-from-file\n", "secrets/svc")
     path = write(tmp_path, "realm: r\nclients:\n  svc: {secret: '${file:secrets/svc}'}\n")
 
-    secret = load_config([path], {}).config.clients["svc"].secret
+    secret = CLIENTS.of(load_config([path], {}).config)["svc"].secret
 
     assert secret is not None
     assert secret.value == "s3cr3t-from-file"
@@ -113,14 +120,15 @@ def test_an_overlay_merges_over_the_base_and_keeps_its_own_lines(tmp_path: Path)
     assert problem.startswith(f"{overlay}:3: settings.rememberMe: ")
     config = load_config([base, write(tmp_path, "settings: {displayName: Dev}\n", "d.yaml")],
                          {}).config
-    assert (config.settings.displayName, config.settings.verifyEmail) == ("Dev", True)
+    settings = SETTINGS.of(config)
+    assert (settings.displayName, settings.verifyEmail) == ("Dev", True)
 
 
 def test_env_references_fill_plain_values_with_defaults(tmp_path: Path) -> None:
     path = write(tmp_path, "realm: r\nsmtp:\n  host: ${env:SMTP_HOST:-127.0.0.1}\n"
                            "  port: ${env:SMTP_PORT}\n  from: a@b.c\n")
 
-    smtp = load_config([path], {"SMTP_PORT": "2525"}).config.smtp
+    smtp = SMTP.of(load_config([path], {"SMTP_PORT": "2525"}).config)
 
     assert smtp is not None
     assert (smtp.host, smtp.port) == ("127.0.0.1", 2525)

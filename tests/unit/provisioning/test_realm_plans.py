@@ -176,7 +176,7 @@ def test_default_roles_are_the_exact_declared_list() -> None:
 
     assert fields(change) == [("realm roles", ["OLD", "offline_access"],
                                ["USER", "offline_access"])]
-    assert change.payload == {"add": ["USER"], "remove": ["OLD"]}
+    assert change.payload == {"wanted": ["USER", "offline_access"]}
 
 
 def test_default_roles_not_declared_are_not_managed() -> None:
