@@ -197,10 +197,13 @@ class FlowBindingsKind(Kind):
         else:
             ids = {f["alias"]: f["id"] for f in api.flows()}
             client = api.client_by_client_id(payload["client"])
-            assert client is not None, f"Keycloak has no client {payload['client']}"
+            if client is None:
+                raise ValueError(f"Keycloak has no client {payload['client']}")
+            # Keycloak keeps an override it is not sent; an empty one removes it.
+            gone = dict.fromkeys(client.get("authenticationFlowBindingOverrides") or {}, "")
             api.update_client(client["id"], {
                 "clientId": payload["client"],
-                "authenticationFlowBindingOverrides": {
+                "authenticationFlowBindingOverrides": gone | {
                     binding: ids[alias] for binding, alias in payload["overrides"].items()}})
 
     def export(self, live: LiveRealm) -> Json:
@@ -209,10 +212,11 @@ class FlowBindingsKind(Kind):
         by_id = _alias_by_id(LiveFlows.of(live))
         overrides = {}
         for client_id, client in live.clients.items():
-            bound = client.get("authenticationFlowBindingOverrides") or {}
-            if client_id not in BUILT_IN_CLIENTS and bound:
+            bound = client.get("authenticationFlowBindingOverrides")
+            if client_id not in BUILT_IN_CLIENTS and live.written(bound):
                 overrides[client_id] = {"authenticationFlowBindingOverrides": {
-                    binding: by_id.get(flow_id, flow_id) for binding, flow_id in bound.items()}}
+                    binding: by_id.get(flow_id, flow_id)
+                    for binding, flow_id in (bound or {}).items()}}
         return {"settings": pick(live.export, FLOW_BINDINGS), "clients": overrides}
 
 

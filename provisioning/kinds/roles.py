@@ -83,7 +83,7 @@ def exported_role(role: Json, keep_empty: bool = False) -> Json:
                                  ("client", {c: sorted(n) for c, n in
                                              (composites.get("client") or {}).items() if n}))
                if v}
-    if written:
+    if written or (keep_empty and role.get("composites") is not None):
         entry["composites"] = written
     return entry
 
