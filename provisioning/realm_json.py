@@ -121,11 +121,7 @@ def _live_realm(realm: Json, name: Path) -> LiveRealm:
                      client_list=list(realm.get("clients") or []),
                      user_profile=_user_profile(realm, name))
     live.client_roles = dict((realm.get("roles") or {}).get("client") or {})
-    live.organizations = {
-        org["name"]: {**org, "identityProviders": sorted(
-            p["alias"] if isinstance(p, dict) else str(p)
-            for p in org.get("identityProviders") or [])}
-        for org in realm.get("organizations") or []}
+    live.organizations = {org["name"]: org for org in realm.get("organizations") or []}
     for user in realm.get("users") or []:
         client_id = user.get("serviceAccountClientId")
         if client_id:

@@ -40,7 +40,12 @@ class ConfigError(IdpackError):
 def dotted(path: FieldPath) -> str:
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        # A name that would not read as one (empty, a line break) is quoted.
+        name = str(part) if str(part) and str(part).isprintable() else repr(str(part))
+        text += f".{name}" if text else name
     return text or "(top level)"
 
 

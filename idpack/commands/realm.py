@@ -190,7 +190,8 @@ def _timed_plan(files: tuple[Path, ...], environment: str | None, realm: str | N
     loaded, paths = _load(files, environment, realm)
     api = _realm_api(loaded.config.realm, wait_seconds)
     started, before = time.monotonic(), api.client.requests_made
-    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune)
+    result = plan_realm(api, loaded.config, base_dir=paths[0].parent, prune_all=prune,
+                        origin=" + ".join(map(str, paths)))
     say(f"Read realm {api.name} in {api.client.requests_made - before} requests "
         f"({time.monotonic() - started:.2f} s).")
     return api, result

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, ClassVar, Required
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from typing_extensions import TypedDict
 
 from idpack.keycloak.errors import KeycloakRequestError
@@ -49,9 +49,10 @@ class DomainJson(TypedDict, total=False):
     verified: bool | None
 
 
-@json_shape
-class LinkedProviderJson(TypedDict, total=False):
-    alias: Required[str]
+def _alias(value: Any) -> Any:
+    """A linked provider by its alias, or as a full export writes it (an
+    IdentityProviderRepresentation, whose alias names it)."""
+    return value.get("alias") if isinstance(value, dict) else value
 
 
 @json_shape
@@ -59,8 +60,7 @@ class OrganizationJson(TypedDict, total=False):
     name: Required[str]
     attributes: dict[str, list[str]] | None
     domains: list[DomainJson] | None
-    # By alias, or as a full export writes them: IdentityProviderRepresentations.
-    identityProviders: list[str | LinkedProviderJson] | None
+    identityProviders: list[Annotated[str, BeforeValidator(_alias)]] | None
 
 
 def read_organizations(api: RealmAdmin, live: LiveRealm,

@@ -95,19 +95,20 @@ class SmtpKind(Kind):
     def export(self, live: LiveRealm) -> Json | None:
         """The server as the file declares it (typed values); the password as a
         reference, and only where idpack set it."""
-        server = dict(live.export.get("smtpServer") or {})
-        if not server.get("host"):
-            return None
+        server = {k: v for k, v in (live.export.get("smtpServer") or {}).items()
+                  if v is not None}
+        if not server:
+            return None  # no server: mail is off
         smtp: Json = {}
         for key, value in server.items():
             if key == "password":
                 continue
-            if key in ("ssl", "starttls", "auth"):
-                smtp[key] = value == "true"
-            elif key in ("port", "timeout"):
+            if key in ("ssl", "starttls", "auth") and value in (True, False, "true", "false"):
+                smtp[key] = value in (True, "true")
+            elif key in ("port", "timeout") and str(value).isdigit():
                 smtp[key] = int(value)
             else:
-                smtp[key] = value
+                smtp[key] = value  # the schema says what is wrong with it, if anything
         if server.get("password") and live.attributes.get(PASSWORD_FINGERPRINT):
             smtp["password"] = PASSWORD_REFERENCE
         return {"smtp": smtp}
