@@ -135,3 +135,19 @@ def test_an_exported_realm_plans_no_changes_even_with_every_kind_pruned() -> Non
     assert document["settings"]["browserFlow"] == "web"
     assert document["clients"]["portal"]["authenticationFlowBindingOverrides"] == {
         "browser": "web"}
+
+
+def test_the_realm_files_sections_are_the_kinds_own() -> None:
+    sections = [s.name for kind in KINDS for s in kind.sections]
+    assert len(set(sections)) == len(sections)  # each section declared by one kind
+    assert set(REALM_FILE.model_fields) == {"realm", "prune", *sections}
+
+
+def test_the_readme_table_states_the_rule_and_the_prune_entry_of_every_kind() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Keycloak object | declared fields | prune | export |", 1)[1]
+    rows = [line for line in table.split("\n\n", 1)[0].splitlines()[2:] if line.startswith("|")]
+    assert len(rows) >= 25
+    for key in PRUNABLE:
+        assert any(f"`{key}`" in row.split("|")[3] for row in rows), key
+    assert all(row.split("|")[2].strip() for row in rows[:-1])  # each says its rule

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from idpack.keycloak.target import KeycloakTarget
 from provisioning.config import load_config
 from provisioning.source import ConfigError
+from tests.support.realm_cli import run_idpack
 from tests.support.realm_json_fragments import documents
 
 
@@ -60,3 +62,24 @@ def test_what_is_wrong_is_named_by_its_place_in_the_json(
     [line] = problems_of(path) or ["read, not refused"]
 
     assert line.startswith(f"{path}{problem}"), line
+
+
+def test_the_readme_example_of_a_wrong_json(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """README, "Moving from realm JSON": the errors as printed there (the file is read
+    and refused before Keycloak is asked anything)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "realm.json").write_text(json.dumps({
+        "realm": "teamRealm",
+        "roles": {"realm": [{"name": "USER"}, {"description": "a role without its name"}]},
+        "groups": [{"name": "a"}, {"name": "b"},
+                   {"name": "c", "subGroups": [{"name": "d", "attributes": "x"}]}]}))
+    nowhere = KeycloakTarget("http://127.0.0.1:9", "admin", "unused")
+
+    ran = run_idpack(nowhere, "realm", "plan", "-f", "realm.json")
+
+    assert ran.code == 1
+    assert ran.stderr == (
+        "idpack: error: 2 problem(s):\n"
+        "  realm.json: roles.realm[1].name: is required\n"
+        "  realm.json: groups[2].subGroups[0].attributes: Input should be a valid dictionary\n")
