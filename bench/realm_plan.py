@@ -161,7 +161,9 @@ def measure(target: KeycloakTarget, admin: KeycloakAdminClient, label: str, real
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch, \
             keycloak_for_tests(Path(scratch) / "keycloak") as target:
-        admin = KeycloakAdminClient.connect(target)
+        # Deleting the large realm takes the server longer than a request's usual 10 s
+        # on a busy machine.
+        admin = KeycloakAdminClient.connect(target, timeout=120)
         try:
             measure(target, admin, "mikrocloud realm (realm-config/mikrocloud.yaml)",
                     "bench-mikrocloud", [str(REPO / "realm-config" / "mikrocloud.yaml")])
