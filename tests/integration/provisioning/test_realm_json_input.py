@@ -19,14 +19,8 @@ from tests.support.realm_cli import Ran, run_idpack
 
 
 @pytest.fixture
-def realm_name(keycloak_admin: KeycloakAdminClient) -> Iterator[str]:
-    """A realm name of the test's own; the realm is removed after."""
-    name = f"t-json-input-{secrets.token_hex(3)}"
-    try:
-        yield name
-    finally:
-        if name in keycloak_admin.realm_names():
-            keycloak_admin.delete_realm(name)
+def realm_name(fresh_realm_name: str) -> str:
+    return fresh_realm_name
 
 
 @pytest.fixture
