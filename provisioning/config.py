@@ -72,6 +72,11 @@ def load_config(paths: list[Path], env: Mapping[str, str], realm: str | None = N
     problems = _reference_problems(config, source) + _secret_problems(config, source)
     if problems:
         raise ConfigError(problems)
+    if notes is not None:
+        for alias, idp in IDENTITY_PROVIDERS.of(config).items():
+            note = idp.switch_note(alias)
+            if note is not None:
+                notes(note)
     return LoadedConfig(config, source)
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from idpack.keycloak.admin import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.kinds.base import PlanContext, ReadScope
-from provisioning.kinds.identity_providers import IDENTITY_PROVIDERS
 from provisioning.live import read_live
 from provisioning.plan import SYMBOL, Plan
 from provisioning.registry import BY_NAME, KINDS, PRUNABLE
+from provisioning.saml_metadata import read_saml_metadata
 from provisioning.schema import RealmConfig
 from provisioning.source import ConfigError
 
@@ -40,7 +40,7 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
     # none yet, so the master realm parses for it.
     parser = api if live.exists else api.client.realm("master")
     ctx = PlanContext(config=config, live=live, prune=prune,
-                      imported_metadata=_saml_metadata(parser, config, base_dir))
+                      imported_metadata=read_saml_metadata(parser, config, base_dir))
     changes = []
     for kind in KINDS:
         try:
@@ -49,24 +49,6 @@ def plan_realm(api: RealmAdmin, config: RealmConfig, *, base_dir: Path,
             where = f"{origin}: " if origin else ""
             raise ConfigError([f"{where}{kind.name}: {exc}"]) from None
     return Plan(config.realm, tuple(changes))
-
-
-def _saml_metadata(api: RealmAdmin, config: RealmConfig,
-                   base_dir: Path) -> dict[str, dict[str, str]]:
-    """Keycloak's own reading of each declared metadata document (one request each)."""
-    imported = {}
-    for alias, idp in IDENTITY_PROVIDERS.of(config).items():
-        metadata = idp.metadata
-        if metadata is None:
-            continue
-        if metadata.url is not None:
-            imported[alias] = api.import_identity_provider_config(idp.providerId,
-                                                                  from_url=metadata.url)
-        elif metadata.file is not None:
-            path = metadata.file if metadata.file.is_absolute() else base_dir / metadata.file
-            imported[alias] = api.import_identity_provider_metadata(
-                idp.providerId, path.name, path.read_bytes())
-    return {alias: {k: str(v) for k, v in config.items()} for alias, config in imported.items()}
 
 
 def apply_plan(api: RealmAdmin, plan: Plan, report: Callable[[str], None]) -> float:

@@ -34,6 +34,19 @@ def resolve_text(text: str, env: Mapping[str, str], base_dir: Path) -> str:
     return REFERENCE.sub(lambda m: _resolve(m, env, base_dir), text)
 
 
+def unresolved(text: str, env: Mapping[str, str], base_dir: Path) -> list[str]:
+    """What each reference in `text` that cannot be resolved names: an environment
+    variable's name, or `file <path>`. Empty when every reference resolves."""
+    missing = []
+    for match in REFERENCE.finditer(text):
+        try:
+            _resolve(match, env, base_dir)
+        except UnresolvedReference:
+            name = match.group(2).strip()
+            missing.append(name if match.group(1) == "env" else f"file {name}")
+    return missing
+
+
 def _resolve(match: re.Match[str], env: Mapping[str, str], base_dir: Path) -> str:
     kind, name, default = match.group(1), match.group(2).strip(), match.group(3)
     if not name:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, wit
 from provisioning.references import Secret, UnresolvedReference, resolve_text
 
 
-def _context(info: ValidationInfo) -> tuple[dict[str, str], Path]:
+def context_of(info: ValidationInfo) -> tuple[dict[str, str], Path]:
+    """The environment and base folder references resolve against."""
     context = info.context or {}
     return context.get("env", {}), context.get("base_dir", Path())
 
@@ -24,7 +25,7 @@ def _context(info: ValidationInfo) -> tuple[dict[str, str], Path]:
 def _interpolate(value: Any, info: ValidationInfo) -> Any:
     if not isinstance(value, str) or "${" not in value:
         return value
-    env, base_dir = _context(info)
+    env, base_dir = context_of(info)
     try:
         return resolve_text(value, env, base_dir)
     except UnresolvedReference as exc:
@@ -45,7 +46,7 @@ def _secret(value: Any, info: ValidationInfo) -> Any:
         return value
     if not isinstance(value, str):
         raise ValueError("a secret must be a reference such as ${env:NAME}")
-    env, base_dir = _context(info)
+    env, base_dir = context_of(info)
     return Secret.parse(value, env, base_dir)
 
 

@@ -30,11 +30,13 @@ class Location:
 
 
 class ConfigError(IdpackError):
-    """Invalid realm configuration; each problem names file, line and field."""
+    """Invalid realm configuration; each problem names file, line and field. A `hint`
+    says what to do about them, and is not one of them."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], hint: str | None = None) -> None:
         self.problems = problems
-        super().__init__("\n".join(problems))
+        self.hint = hint
+        super().__init__("\n".join([*problems, *([hint] if hint else [])]))
 
 
 def dotted(path: FieldPath) -> str:

@@ -73,6 +73,9 @@ def main() -> None:
             click.echo(f"idpack: error: {len(problems)} problem(s):", err=True)
             for problem in problems:
                 click.echo(f"  {problem}", err=True)
+            hint = getattr(exc, "hint", None)
+            if hint:
+                click.echo(hint, err=True)
         else:
             click.echo(f"idpack: error: {exc}", err=True)
         sys.exit(1)

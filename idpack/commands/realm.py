@@ -103,10 +103,10 @@ def _with_hint(load: Callable[[], LoadedConfig]) -> LoadedConfig:
         if not any("is not set" in problem for problem in exc.problems):
             raise
         secrets_dir = StackFiles(StackSettings.from_env(stack_file=False).state_dir).secrets_dir
-        raise ConfigError([*exc.problems, (
+        raise ConfigError(exc.problems, hint=(
             "Export the variables named above, with the secrets of the realm's clients and "
             "identity providers. For the local stack of `make run`, unset KEYCLOAK_URL: "
-            f"idpack then reads the secrets it generated from {secrets_dir}/.")]) from None
+            f"idpack then reads the secrets it generated from {secrets_dir}/.")) from None
 
 
 def _realm_api(realm: str, wait_seconds: float = 0) -> RealmAdmin:
@@ -221,6 +221,46 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
         f"({api.client.requests_made - before} requests).")
     return EXIT_IN_SYNC
 
+
+
+@realm.command("refresh-metadata")
+@file_option
+@env_option
+@realm_option
+@wait_option
+@click.option("--every", "every_seconds", type=click.FloatRange(min=10), metavar="SECONDS",
+              help="Keep refreshing, a pass every SECONDS (a deployment's metadata-refresh "
+                   "service); a refused document changes nothing and is tried again.")
+def refresh_metadata(files: tuple[Path, ...], environment: str | None, realm: str | None,
+                     wait_seconds: float, every_seconds: float | None) -> int:
+    """Follow the signed SAML metadata of providers declared by `metadata: url`.
+
+    \b
+    Fetches each document, verifies its signature against the certificates pinned in
+    `signedBy`, and applies what changed (a federation's new signing key, moved
+    endpoints) to those identity providers alone; nothing else in the realm is touched.
+    A federation announces a new key in its metadata before it signs with it, so a
+    pass every hour follows a rotation without anyone acting:
+      idpack realm refresh-metadata --env production              # once (cron, CI)
+      idpack realm refresh-metadata --env production --every 3600 # as a service
+    """
+    from idpack.commands.metadata_refresh import refresh_pass
+
+    status = StackSettings.from_env(stack_file=False).state_dir / "metadata-refresh.json"
+    while True:
+        try:
+            loaded, paths = _load(files, environment, realm)
+            api = _realm_api(loaded.config.realm, wait_seconds)
+            refresh_pass(api, loaded.config, paths[0].parent, status, say)
+        except IdpackError as exc:
+            if every_seconds is None:
+                raise
+            say(f"metadata refresh failed, nothing was changed; next pass in "
+                f"{every_seconds:.0f} s: {exc}")
+        if every_seconds is None:
+            return EXIT_IN_SYNC
+        time.sleep(every_seconds)
+        wait_seconds = 0
 
 
 @realm.command()

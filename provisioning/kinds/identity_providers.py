@@ -6,10 +6,19 @@ it. A provider's declared `mappers` map is the whole map, each mapper's config e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Required
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from typing_extensions import TypedDict
 
 from idpack.keycloak.realm_admin import RealmAdmin
@@ -25,13 +34,24 @@ from provisioning.kinds.base import (
 )
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
-from provisioning.schema_types import Bool, ConfigValue, SecretRef, Strict, Text, json_shape
+from provisioning.references import UnresolvedReference, resolve_text, unresolved
+from provisioning.schema_types import (
+    Bool,
+    ConfigValue,
+    SecretRef,
+    Strict,
+    Text,
+    context_of,
+    json_shape,
+)
 
 SECRET_FINGERPRINT = FINGERPRINT_PREFIX + "clientSecret"
 # Keycloak leaves these out of a provider made without them; they mean false.
 LIVE_DEFAULTS = {"trustEmail": False, "storeToken": False, "linkOnly": False,
                  "hideOnLogin": False}
 NOT_SENT = {"config", "clientSecret", "metadata", "mappers"}
+# `enabled: if-configured`: on when its credentials are set, else declared but off.
+IF_CONFIGURED = "if-configured"
 
 
 class IdentityProviderMapper(Strict):
@@ -42,6 +62,13 @@ class IdentityProviderMapper(Strict):
 class SamlMetadata(Strict):
     file: Path | None = None
     url: Text | None = None
+    signedBy: list[Text] = Field(
+        default_factory=list,
+        description="Who must have signed it: fingerprints (sha256:..., sha1:...) of the "
+                    "certificate its signature carries, or PEM files; without, it is "
+                    "believed as it is")
+    entityId: Text | None = Field(
+        None, description="The entity to take from an aggregate of several")
 
     @model_validator(mode="after")
     def _one_source(self) -> SamlMetadata:
@@ -53,7 +80,8 @@ class SamlMetadata(Strict):
 class IdentityProvider(Strict):
     providerId: str
     displayName: Text | None = None
-    enabled: Bool = True
+    enabled: Bool = Field(True, description=f"true, false, or {IF_CONFIGURED}: on when "
+                          "every reference in config and clientSecret resolves")
     trustEmail: Bool = False
     storeToken: Bool = False
     linkOnly: Bool = False
@@ -65,6 +93,54 @@ class IdentityProvider(Strict):
     metadata: SamlMetadata | None = None
     # Managed by the mappers' kind below.
     mappers: dict[str, IdentityProviderMapper] = Field(default_factory=dict)
+    # What `enabled: if-configured` decided, and the references nobody set.
+    _if_configured: bool = PrivateAttr(default=False)
+    _unset: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _switched_by_credentials(cls, data: Any, handler: Callable[[Any], IdentityProvider],
+                                 info: ValidationInfo) -> IdentityProvider:
+        """`enabled: if-configured` turns the provider on when every reference in its
+        config and clientSecret resolves, and declares it off otherwise, so that one
+        file serves installations with and without the provider's OAuth app. A
+        provider that is off (either way) may name credentials nobody set: those config
+        keys are then left as Keycloak has them (a secret is left unset)."""
+        if not isinstance(data, dict):
+            return handler(data)
+        env, base_dir = context_of(info)
+        config: dict[str, Any] = data["config"] if isinstance(data.get("config"), dict) else {}
+        texts = [v for v in (*config.values(), data.get("clientSecret"))
+                 if isinstance(v, str)]
+        missing = list(dict.fromkeys(name for text in texts
+                                     for name in unresolved(text, env, base_dir)))
+        if_configured = data.get("enabled") == IF_CONFIGURED
+        if if_configured:
+            data = {**data, "enabled": not missing}
+        if missing and _is_false(data.get("enabled", True), env, base_dir):
+            data = {**data, "config": {key: value for key, value in config.items()
+                                       if not (isinstance(value, str)
+                                               and unresolved(value, env, base_dir))}}
+        provider = handler(data)
+        provider._if_configured = if_configured
+        provider._unset = tuple(missing)
+        return provider
+
+    @property
+    def waits_for_credentials(self) -> bool:
+        """Off, and naming credentials nobody set: not created in Keycloak until they
+        are (Keycloak refuses a provider without its endpoints, even a disabled one);
+        one that exists is switched off and otherwise left as it is."""
+        return not self.enabled and bool(self._unset)
+
+    def switch_note(self, alias: str) -> str | None:
+        """One line on what `enabled: if-configured` decided, for the plan's log."""
+        if not self._if_configured:
+            return None
+        if self._unset:
+            return (f"identity provider {alias}: declared but off, its credentials are not "
+                    f"set ({', '.join(self._unset)})")
+        return f"identity provider {alias}: on (its credentials are set)"
 
     @model_validator(mode="after")
     def _consistent(self) -> IdentityProvider:
@@ -105,6 +181,16 @@ def _unique_per_provider(mappers: list[Json] | None) -> list[Json] | None:
     return mappers
 
 
+def _is_false(value: Any, env: dict[str, str], base_dir: Path) -> bool:
+    """Whether a declared `enabled` reads as false (a reference resolved first); a value
+    that is not a boolean at all is left to the schema's own error."""
+    try:
+        text = resolve_text(value, env, base_dir) if isinstance(value, str) else value
+        return TypeAdapter(bool).validate_python(text) is False
+    except (UnresolvedReference, ValidationError):
+        return False
+
+
 def live_mappers(live: LiveRealm) -> dict[str, dict[str, Json]]:
     """Every identity provider's mappers: provider alias -> mapper name -> mapper."""
     by_alias: dict[str, dict[str, Json]] = {}
@@ -134,6 +220,8 @@ class IdentityProvidersKind(Kind):
             live = ctx.live.identity_providers.get(alias)
             config = desired_config(alias, idp, ctx)
             secret = idp.clientSecret if idp.clientSecret and idp.clientSecret.value else None
+            if live is None and idp.waits_for_credentials:
+                continue
             if live is None:
                 representation = {
                     "alias": alias,
@@ -204,6 +292,8 @@ class IdentityProviderMappersKind(Kind):
         mappers = live_mappers(ctx.live)
         for alias, idp in IDENTITY_PROVIDERS.of(ctx.config).items():
             if "mappers" not in idp.model_fields_set and self.prune_key not in ctx.prune:
+                continue
+            if alias not in ctx.live.identity_providers and idp.waits_for_credentials:
                 continue
             have = mappers.get(alias, {})
             for name, mapper in idp.mappers.items():

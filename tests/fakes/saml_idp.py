@@ -12,6 +12,11 @@ eduPersonTargetedID as a plain string, not as a NameID inside the attribute).
     with saml_identity_provider(folder) as idp:
         idp.metadata_xml()                      # for the service provider
         idp.trust_service_provider(sp_metadata) # the SP's own metadata, before a login
+
+As WAYF does, it also publishes its metadata signed, at `signed_metadata_url`, by a
+metadata-signing key of its own (`metadata_signer_fingerprint` is what a realm file
+pins), valid for a week; `rotate_signing_key()` replaces the key its Responses are
+signed with, and the metadata published from then on names the new certificate.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from defusedxml import ElementTree  # type: ignore[import-untyped]
 from flask import Flask, Response, request
+from lxml import etree
 from saml2 import (  # type: ignore[import-untyped]
     BINDING_HTTP_POST,
     BINDING_HTTP_REDIRECT,
@@ -51,6 +57,7 @@ from saml2.saml import (  # type: ignore[import-untyped]
 )
 from saml2.server import Server  # type: ignore[import-untyped]
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256  # type: ignore[import-untyped]
+from signxml.signer import XMLSigner
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response as PlainResponse
@@ -108,17 +115,18 @@ class _WayfNames(AttributeConverter):  # type: ignore[misc]
         return do_ava(values)
 
 
-def _signing_key(folder: Path, common_name: str) -> tuple[Path, Path]:
+def _signing_key(folder: Path, common_name: str, prefix: str = "idp",
+                 valid_days: int = 30) -> tuple[Path, Path]:
     """A fresh RSA key and a self-signed certificate for it, as PEM files."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .not_valid_before(now - datetime.timedelta(days=60))
+                   .not_valid_after(now + datetime.timedelta(days=valid_days))
                    .sign(key, hashes.SHA256()))
-    key_file, cert_file = folder / "idp-key.pem", folder / "idp-cert.pem"
+    key_file, cert_file = folder / f"{prefix}-key.pem", folder / f"{prefix}-cert.pem"
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
@@ -150,11 +158,37 @@ class _Pending:
     relay_state: str
 
 
+def sign_metadata(xml: str, key_file: Path, cert_file: Path,
+                  valid_for: datetime.timedelta = datetime.timedelta(days=7)) -> bytes:
+    """`xml` as a federation publishes it: an ID and validUntil on the root, and an
+    enveloped RSA-SHA256 signature over it carrying the signing certificate."""
+    root = etree.fromstring(xml.encode())
+    root.set("ID", f"_{secrets.token_hex(16)}")
+    until = datetime.datetime.now(datetime.UTC) + valid_for
+    root.set("validUntil", until.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # signxml fills in a placeholder where one is: here where SAML's schema puts the
+    # signature, the root's first child.
+    root.insert(0, etree.Element("{http://www.w3.org/2000/09/xmldsig#}Signature",
+                                 Id="placeholder"))
+    signed = XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
+        root, key=key_file.read_bytes(), cert=cert_file.read_text(),
+        reference_uri=root.get("ID"))
+    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+
+
 @dataclass
 class SamlIdentityProvider:
     base_url: str
     user: IdpUser
     server: Any  # saml2.server.Server
+    folder: Path
+    xmlsec: str
+    metadata_signer: tuple[Path, Path]  # key and certificate that sign the metadata
+    # What /metadata/signed serves: None for freshly signed metadata, else these bytes
+    # (a test's tampered, expired or unsigned document).
+    published: bytes | None = None
+    trusted: list[str] = field(default_factory=list)  # SP metadata loaded
+    key_generation: int = 1
     pending: dict[str, _Pending] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # the SAML Responses sent, as XML
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -171,9 +205,38 @@ class SamlIdentityProvider:
     def sso_url(self) -> str:
         return f"{self.base_url}/sso"
 
+    @property
+    def signed_metadata_url(self) -> str:
+        return f"{self.base_url}/metadata/signed"
+
+    @property
+    def metadata_signer_fingerprint(self) -> str:
+        """`sha256:AB:CD:...` of the metadata-signing certificate, as a realm file pins it."""
+        certificate = x509.load_pem_x509_certificate(self.metadata_signer[1].read_bytes())
+        return "sha256:" + certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+
     def metadata_xml(self) -> str:
         xml: str | bytes = create_metadata_string(None, config=self.server.config, sign=False)
         return xml.decode() if isinstance(xml, bytes) else xml
+
+    def signed_metadata(self, valid_for: datetime.timedelta = datetime.timedelta(days=7),
+                        ) -> bytes:
+        return sign_metadata(self.metadata_xml(), *self.metadata_signer, valid_for=valid_for)
+
+    def signing_certificate(self) -> str:
+        """The base64 DER of the certificate Responses are signed with now."""
+        pem = Path(self.server.config.cert_file).read_text()
+        return "".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)
+
+    def rotate_signing_key(self) -> None:
+        """A new key signs every Response from now on; the old one is gone."""
+        with self.lock:
+            self.key_generation += 1
+            key_file, cert_file = _signing_key(self.folder, f"wayf-test-idp-{self.key_generation}",
+                                               prefix=f"idp-{self.key_generation}")
+            self.server = _server(self.base_url, key_file, cert_file, self.xmlsec)
+            for metadata in self.trusted:
+                self.server.metadata.load("inline", metadata)
 
     def released_attributes(self) -> list[str]:
         """The attribute names in the last Response sent (none before any)."""
@@ -187,6 +250,7 @@ class SamlIdentityProvider:
         service); AuthnRequests from service providers not loaded are refused."""
         with self.lock:
             self.server.metadata.load("inline", metadata_xml)
+            self.trusted.append(metadata_xml)
 
     # The web side
 
@@ -196,6 +260,11 @@ class SamlIdentityProvider:
         @app.get("/metadata")
         def metadata() -> Response:
             return Response(self.metadata_xml(), mimetype="application/samlmetadata+xml")
+
+        @app.get("/metadata/signed")
+        def signed_metadata() -> Response:
+            body = self.published if self.published is not None else self.signed_metadata()
+            return Response(body, mimetype="application/samlmetadata+xml")
 
         @app.route("/sso", methods=["GET", "POST"])
         def sso() -> Response:
@@ -301,10 +370,13 @@ def saml_identity_provider(folder: Path, user: IdpUser | None = None, *,
     port = free_port(host)
     base_url = f"http://{host}:{port}/wayf-test"
     key_file, cert_file = _signing_key(folder, f"{host}-wayf-test-idp")
-    server = Server(config=_config(base_url, key_file, cert_file, xmlsec))
-    for context in ("", "idp"):  # what builds the assertion, and what filters its attributes
-        server.config.setattr(context, "attribute_converters", [_WayfNames()])
-    idp = SamlIdentityProvider(base_url, user or make_test_user(), server)
+    # The metadata-signing certificate has expired, as federations' often have: it is
+    # a pinned trust anchor, and its dates must not matter.
+    metadata_signer = _signing_key(folder, "wayf-test metadata signing", prefix="metadata",
+                                   valid_days=-1)
+    idp = SamlIdentityProvider(base_url, user or make_test_user(),
+                               _server(base_url, key_file, cert_file, xmlsec), folder,
+                               xmlsec, metadata_signer)
     http = make_server(host, port, _mounted(idp.app(), "/wayf-test"), threaded=True)
     thread = threading.Thread(target=http.serve_forever, name="saml-idp", daemon=True)
     thread.start()
@@ -313,6 +385,13 @@ def saml_identity_provider(folder: Path, user: IdpUser | None = None, *,
     finally:
         http.shutdown()
         thread.join(10)
+
+
+def _server(base_url: str, key_file: Path, cert_file: Path, xmlsec: str) -> Any:
+    server = Server(config=_config(base_url, key_file, cert_file, xmlsec))
+    for context in ("", "idp"):  # what builds the assertion, and what filters its attributes
+        server.config.setattr(context, "attribute_converters", [_WayfNames()])
+    return server
 
 
 def _mounted(app: Flask, prefix: str) -> DispatcherMiddleware:

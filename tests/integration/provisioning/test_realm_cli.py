@@ -71,18 +71,58 @@ def test_an_invalid_file_is_an_error_naming_the_line_and_changes_nothing(
 def test_a_missing_secret_stops_before_any_change(
         keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
         fresh_realm_name: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "GOOGLE_CLIENT_SECRET"}
+    missing = "EXAMPLE_SERVICE_CLIENT_SECRET"  # an enabled client's: required
+    env = {k: v for k, v in os.environ.items() if k != missing}
     result = subprocess.run(
         [sys.executable, "-m", "idpack", "realm", "apply", "--realm", fresh_realm_name,
          "--auto-approve"], cwd=REPO, capture_output=True, text=True, check=False, timeout=60,
-        env={**env, **{k: v for k, v in SECRETS.items() if k != "GOOGLE_CLIENT_SECRET"},
+        env={**env, **{k: v for k, v in SECRETS.items() if k != missing},
              "KEYCLOAK_URL": keycloak.url, "KEYCLOAK_ADMIN": keycloak.admin_user,
              "KEYCLOAK_ADMIN_PASSWORD": keycloak.admin_password})
 
     assert result.returncode == 1
-    assert ("identityProviders.google.clientSecret: secret ${env:GOOGLE_CLIENT_SECRET}: "
-            "environment variable GOOGLE_CLIENT_SECRET is not set") in result.stderr
+    assert ("clients.example-service.secret: secret ${env:EXAMPLE_SERVICE_CLIENT_SECRET}: "
+            "environment variable EXAMPLE_SERVICE_CLIENT_SECRET is not set") in result.stderr
+    # One problem, counted as one; the hint after it is not counted.
+    assert "idpack: error: 1 problem(s):" in result.stderr
+    assert "Export the variables named above" in result.stderr
     assert fresh_realm_name not in keycloak_admin.realm_names()
+
+
+def test_social_providers_follow_their_credentials_one_line_each(
+        keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
+        fresh_realm_name: str) -> None:
+    """mikrocloud.yaml's `enabled: if-configured`: with no credentials GitHub is not made,
+    with both it is made and on, without them again it is switched off and kept."""
+    realm = fresh_realm_name
+    no_github = {"GITHUB_CLIENT_ID": "", "GITHUB_CLIENT_SECRET": ""}
+    first = idpack(keycloak, "realm", "apply", "--realm", realm, "--auto-approve", env=no_github)
+    assert first.returncode == 0, first.stderr
+    assert ("identity provider github: declared but off, its credentials are not set "
+            "(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET)") in first.stderr
+    assert "identity provider google: on (its credentials are set)" in first.stderr
+    assert ("identity provider example-oidc: declared but off, its credentials are not set "
+            "(EXAMPLE_OIDC_ISSUER, EXAMPLE_OIDC_CLIENT_ID, EXAMPLE_OIDC_CLIENT_SECRET)"
+            ) in first.stderr
+    providers = {p["alias"]: p for p in keycloak_admin.realm(realm).export(
+        clients=False, roles=False)["identityProviders"]}
+    assert "github" not in providers
+    assert providers["google"]["enabled"] is True
+    assert idpack(keycloak, "realm", "plan", "--realm", realm, env=no_github).returncode == 0
+
+    on = idpack(keycloak, "realm", "apply", "--realm", realm, "--auto-approve")
+    assert on.returncode == 0, on.stderr
+    assert "+ identity provider github" in on.stdout
+    assert idpack(keycloak, "realm", "plan", "--realm", realm).returncode == 0
+
+    off = idpack(keycloak, "realm", "apply", "--realm", realm, "--auto-approve", env=no_github)
+    assert off.returncode == 0, off.stderr
+    assert "enabled: true -> false" in off.stdout
+    github = keycloak_admin.send("GET", f"/admin/realms/{realm}/identity-provider/"
+                                        "instances/github")
+    assert github["enabled"] is False
+    assert github["config"]["clientId"] == SECRETS["GITHUB_CLIENT_ID"]
+    assert idpack(keycloak, "realm", "plan", "--realm", realm, env=no_github).returncode == 0
 
 
 def test_export_then_plan_shows_no_changes(keycloak: KeycloakTarget, fresh_realm_name: str,
