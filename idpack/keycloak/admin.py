@@ -105,6 +105,10 @@ class KeycloakAdminClient:
         response = self._http("POST", path, data=form)
         if response.status_code in (400, 401):
             raise KeycloakUnavailable(refused)
+        if response.status_code == 404 and account is not None and _realm_missing(response):
+            raise KeycloakUnavailable(
+                f"Keycloak at {self.target.url} has no realm {account.realm} (yet): it is "
+                "made by `idpack realm apply` (a deployment's realm job); waiting for it.")
         if response.status_code != 200:
             raise KeycloakUnavailable(
                 f"Keycloak at {self.target.url} answered the admin login with HTTP "
@@ -193,6 +197,14 @@ class KeycloakAdminClient:
 
     def delete_realm(self, name: str) -> None:
         self.realm(name).delete()
+
+
+def _realm_missing(response: requests.Response) -> bool:
+    """Keycloak's answer for a realm it does not have: 404 {"error": "Realm does not exist"}."""
+    try:
+        return "realm does not exist" in str(response.json().get("error", "")).lower()
+    except ValueError:
+        return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.admin import KeycloakAdminClient, KeycloakUnavailable, ServiceAccountLogin
 from idpack.keycloak.distribution import prepare_distribution
 from idpack.keycloak.harness import start_ephemeral_keycloak
 from idpack.keycloak.server import KeycloakServer, KeycloakStartError, PortInUse
@@ -80,3 +80,18 @@ def test_a_server_that_fails_to_start_reports_the_end_of_its_log(tmp_path: Path)
     assert "Invalid value for option '--http-max-queued-requests'" in message
     assert time.monotonic() - started < 60
     assert processes_mentioning(str(tmp_path)) == []
+
+
+def test_a_service_of_a_realm_not_made_yet_is_told_so(keycloak: KeycloakTarget) -> None:
+    """A deployment's services start before its realm job has applied the realm: they
+    say the realm is missing, not that KEYCLOAK_URL is wrong."""
+    client = KeycloakAdminClient.for_service_account(
+        keycloak.url, ServiceAccountLogin("not-applied-yet", "idpack-sidecar", "secret"))
+
+    with pytest.raises(KeycloakUnavailable) as refused:
+        client.access_token()
+
+    message = str(refused.value)
+    assert "has no realm not-applied-yet" in message
+    assert "idpack realm apply" in message
+    assert "KEYCLOAK_URL" not in message

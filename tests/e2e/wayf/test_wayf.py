@@ -5,13 +5,17 @@ attributes mapped, the email still to be verified through the relay's mail and s
 link (trustEmail is off), and the portal at the end; the next sign-in goes straight to
 the portal.
 
-The IdP's metadata file is written by the fixtures (tests/e2e/wayf/conftest.py) at each
-run, since the IdP's port and signing key are made per run; provisioning imports it
-through Keycloak's own metadata import, as it would WAYF's published metadata."""
+The IdP publishes signed metadata at a URL, as WAYF does; the realm declares it as
+environments/production.yaml declares WAYF (tests/e2e/wayf/conftest.py), so provisioning
+fetches it, verifies its signature, and imports what was signed. When the IdP rotates
+the key its assertions are signed with, `idpack realm refresh-metadata` follows."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from email import policy
 from email.message import EmailMessage
@@ -21,6 +25,7 @@ import requests
 from defusedxml import ElementTree  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, expect
 
+from idpack.commands.stack_files import StackFiles, local_secrets
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from tests.e2e.browser import Screenshots
@@ -62,10 +67,11 @@ def identity_provider_mappers(keycloak: KeycloakTarget, realm: str,
     return found
 
 
-def test_wayf_imported_from_the_metadata_file_with_its_five_mappers(
+def test_wayf_imported_from_its_signed_metadata_with_its_five_mappers(
         wayf: WayfStack, keycloak: KeycloakTarget) -> None:
-    """Admin API only: what provisioning made of `metadata: {file: ...}` and the mappers."""
-    root = ElementTree.fromstring(wayf.metadata_file.read_text())
+    """Admin API only: what provisioning made of the signed metadata and the mappers,
+    which come from realm-config/mikrocloud.yaml alone."""
+    root = ElementTree.fromstring(wayf.idp.metadata_xml())
     descriptor = root.find(f"{MD}IDPSSODescriptor")
     assert descriptor is not None
     certificate = descriptor.find(f"{MD}KeyDescriptor[@use='signing']/{DS}KeyInfo/"
@@ -84,7 +90,7 @@ def test_wayf_imported_from_the_metadata_file_with_its_five_mappers(
     assert idp["firstBrokerLoginFlowAlias"] == "first broker login"
     config = idp["config"]
     assert isinstance(config, dict)
-    # From the metadata file, through Keycloak's own import:
+    # From the signed metadata, through Keycloak's own import:
     assert config["idpEntityId"] == root.get("entityID") == wayf.idp.entity_id
     assert config["singleSignOnServiceUrl"] == wayf.idp.sso_url
     assert config["signingCertificate"] == re.sub(r"\s", "", certificate.text)
@@ -109,7 +115,6 @@ def test_wayf_imported_from_the_metadata_file_with_its_five_mappers(
         assert mapper_config["attribute.name"] == attribute, name
         assert mapper_config["user.attribute"] == user_attribute, name
         assert mapper_config["syncMode"] == "INHERIT", name
-        # The tests' overlay (conftest.py) until realm-config declares it:
         assert mapper_config["attribute.name.format"] == "ATTRIBUTE_FORMAT_URI", name
 
     # What WAYF is told to release: Keycloak's SP metadata requests the five attributes
@@ -231,3 +236,47 @@ def test_sign_in_through_wayf_creates_the_user_who_verifies_the_email(
     assert [u["id"] for u in api.users_by_email(user.mail)] == [created["id"]]
     assert len(wait_for_mails(stack, user.mail, 1)) == 1  # no new verification mail
     again.close()
+
+
+def test_a_key_wayf_rotates_is_followed_by_refresh_metadata(
+        browser: Browser, wayf: WayfStack, keycloak: KeycloakTarget) -> None:
+    """WAYF signs with a new key: Keycloak refuses the assertions until the metadata
+    refresh has applied the new certificate, and takes them after, with no rebuild."""
+    stack, user = wayf.stack, wayf.idp.user
+    wayf.idp.rotate_signing_key()
+
+    def sign_in() -> Page:
+        context = browser.new_context(extra_http_headers={"X-Forwarded-For": DENMARK})
+        page = context.new_page()
+        page.goto(f"{stack.portal_url}/login")
+        page.get_by_role("link", name="WAYF").click()
+        page.wait_for_selector("#username")
+        page.fill("#username", user.username)
+        page.fill("#password", user.password)
+        page.click("#login")  # the IdP's page POSTs the Response on to Keycloak
+        page.wait_for_url(lambda url: not url.startswith(wayf.idp.base_url))
+        page.wait_for_load_state()
+        return page
+
+    refused = sign_in()
+    expect(refused.locator("#kc-error-message")).to_be_visible()
+    refused.context.close()
+
+    secrets = local_secrets(StackFiles(stack.home), {})
+    refreshed = subprocess.run(
+        [sys.executable, "-m", "idpack", "realm", "refresh-metadata", "--realm", stack.realm,
+         *[arg for path in wayf.files for arg in ("-f", str(path))]],
+        env={**os.environ, **secrets, "KEYCLOAK_URL": keycloak.url,
+             "KEYCLOAK_ADMIN": keycloak.admin_user,
+             "KEYCLOAK_ADMIN_PASSWORD": keycloak.admin_password,
+             "IDPACK_HOME": str(stack.home)},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "wayf: metadata" in refreshed.stderr
+    assert "applied: config.signingCertificate" in refreshed.stderr
+
+    accepted = sign_in()
+    expect(accepted.locator("#kc-error-message")).to_have_count(0)
+    accepted.wait_for_url(re.compile(re.escape(stack.portal_url) + r"/?(\?.*)?$"))
+    expect(accepted.get_by_text(user.mail)).to_be_visible()
+    accepted.context.close()

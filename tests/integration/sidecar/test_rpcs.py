@@ -253,7 +253,7 @@ def test_change_password_with_reset(client: FlaskClient, sidecar_realm: SidecarR
 
 
 def test_lookups_by_id_and_email(client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
-    name, twin_a, twin_b = unique("nina"), unique("oscar"), unique("peggy")
+    name = unique("nina")
     user_id = sidecar_realm.user(name)
     no_mail = sidecar_realm.user(unique("quinn"), email=None)
     service = bearer(sidecar_realm.service_token())
@@ -272,7 +272,39 @@ def test_lookups_by_id_and_email(client: FlaskClient, sidecar_realm: SidecarReal
     # UCloud's userId is the username.
     assert by_mail.json == {"userId": name, "firstNames": name.title(), "lastName": "Tester"}
     assert (nobody.status_code, nobody.json["why"]) == (404, "User not found")
-    del twin_a, twin_b
+
+
+def test_an_address_two_users_proved_belongs_to_neither(
+        client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
+    """lookupUserWithEmail names the one user who proved an address. Where the realm
+    allows duplicate addresses (an administrator's switch), an unproven holder does not
+    count, and two proven holders make the address nobody's."""
+    service = bearer(sidecar_realm.service_token())
+    shared = f"{unique('twins')}@example.org"
+
+    def lookup() -> tuple[int, object]:
+        found = client.post("/auth/users/lookup/with-email", headers=service,
+                            json={"email": shared.upper()})
+        return found.status_code, found.json
+
+    sidecar_realm.api.update({"duplicateEmailsAllowed": True})
+    made = []
+    try:
+        oscar = unique("oscar")
+        made.append(sidecar_realm.user(oscar, email=shared))
+        made.append(sidecar_realm.user(unique("peggy"), email=shared, verified=False))
+        one_proven = lookup()
+        made.append(sidecar_realm.user(unique("rita"), email=shared))
+        two_proven = lookup()
+    finally:
+        for user_id in made:
+            sidecar_realm.api.delete_user(user_id)
+        sidecar_realm.api.update({"duplicateEmailsAllowed": False})
+
+    assert one_proven == (200, {"userId": oscar, "firstNames": oscar.title(),
+                                "lastName": "Tester"})
+    assert two_proven[0] == 404
+    assert two_proven[1]["why"] == "User not found"  # type: ignore[index]
 
 
 def test_lookup_users_answers_every_name_and_refuses_more_than_500(
