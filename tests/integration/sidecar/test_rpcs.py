@@ -304,7 +304,7 @@ def test_an_address_two_users_proved_belongs_to_neither(
     assert one_proven == (200, {"userId": oscar, "firstNames": oscar.title(),
                                 "lastName": "Tester"})
     assert two_proven[0] == 404
-    assert two_proven[1]["why"] == "User not found"  # type: ignore[index]
+    assert two_proven[1]["why"] == "User not found"
 
 
 def test_lookup_users_answers_every_name_and_refuses_more_than_500(
