@@ -7,6 +7,8 @@ default 9025, 0 to turn off):
     idpack_relay_deferred_total                 recipient attempts deferred (4xx, no connection)
     idpack_relay_dead_lettered_total            recipients given up on (5xx, too old)
     idpack_relay_queue_depth                    messages waiting in the queue
+    idpack_relay_store_available                1, or 0 while the shared store is away
+    idpack_relay_store_journaled                short links waiting to be written into it
 
 Each relay has a registry of its own, so several can live in one process (tests). The
 delivery counts are the delivery worker's (another process): read from its stats file
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from threading import Thread
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
@@ -64,6 +67,14 @@ class RelayMetrics:
     def watch_queue(self, depth: Callable[[], float]) -> None:
         """Read the queue depth when scraped, not on every message."""
         self.queue_depth.set_function(depth)
+
+    def watch_store(self, status: Callable[[], dict[str, Any]]) -> None:
+        """The shared store's state (idpack.store.fallback), read when scraped."""
+        Gauge("idpack_relay_store_available", "1 while the shared store answers, else 0",
+              registry=self.registry).set_function(lambda: float(status()["available"]))
+        Gauge("idpack_relay_store_journaled",
+              "Writes (short links) waiting for the shared store to come back",
+              registry=self.registry).set_function(lambda: float(status()["journaled"]))
 
     def serve(self, host: str, port: int) -> tuple[WSGIServer, Thread]:
         return start_http_server(port, addr=host, registry=self.registry)

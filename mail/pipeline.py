@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from idpack.store.base import Store
+from idpack.store import FallbackStore
 from mail.checks import Refusal, check_message, check_sender, header_block
 from mail.links import LinkRewriter
 from mail.metrics import RelayMetrics
@@ -21,7 +21,7 @@ VERIFY_WINDOW = 60.0
 class Pipeline:
     domains: frozenset[str]
     links: LinkRewriter
-    store: Store
+    store: FallbackStore
     signer: Signer
     spool: Spool
     verify_limit: int = 5

@@ -119,11 +119,14 @@ class Relay:
         if settings.users_file is not None and settings.tls_cert is None:
             raise IdpackError(f"SMTP AUTH ({settings.users_file}) is only offered over "
                               "STARTTLS: set IDPACK_RELAY_TLS_CERT and IDPACK_RELAY_TLS_KEY")
-        store = open_store(settings.store)
         spool = Spool(settings.spool_dir)
+        # While Redis is away, the short links of accepted mail wait in the spool's
+        # volume and are written into Redis once it answers (idpack.store.fallback).
+        store = open_store(settings.store, journal=spool.store_journal)
         links = LinkRewriter(store, settings.short_link_base, settings.short_link_hosts)
         metrics = RelayMetrics(spool.stats_file)
         metrics.watch_queue(spool.depth)
+        metrics.watch_store(store.status)
         pipeline = Pipeline(settings.domains, links, store,
                             Signer(keys, sorted(settings.domains)[0]), spool,
                             settings.verify_limit, metrics)
@@ -145,6 +148,8 @@ class Relay:
             hostname=settings.host, port=settings.port, server_hostname=settings.hostname,
             data_size_limit=settings.max_size, ident="idpack relay", **smtp_options)
         self.controller.start()
+        threading.Thread(target=self.pipeline.store.catch_up_forever, args=(self.stopping,),
+                         name="store-catch-up", daemon=True).start()
         if settings.metrics_port:
             self.metrics_server, _ = self.metrics.serve(settings.metrics_host,
                                                         settings.metrics_port)

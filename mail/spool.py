@@ -7,6 +7,9 @@ JSON file beside it, replaced atomically. Dead letters move to dead/ and stay th
     spool/queue/    <id>.msg: a JSON line (envelope and state at acceptance), then the
                     exact bytes to send; <id>.json: its later state, once there is one
     spool/dead/     messages, or recipients, that could not be delivered, with reasons
+    spool/store-journal.jsonl
+                    short links made while the shared store (Redis) was away, until
+                    they are written into it (idpack.store.fallback)
 
 One file per accepted message keeps acceptance at one file fsync and one directory
 fsync, the cost that bounds how many messages a second the relay can take."""
@@ -99,6 +102,7 @@ class Spool:
         self.root = root
         self.tmp, self.queue, self.dead = root / "tmp", root / "queue", root / "dead"
         self.stats_file = root / "delivery-stats.json"
+        self.store_journal = root / "store-journal.jsonl"
         self._queue_sync = GroupSync(self.queue)
         for directory in (self.tmp, self.queue, self.dead):
             directory.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from extensions.portal.settings import PortalSettings
 from extensions.portal.sidecar_client import SidecarClient
 from idpack.page_headers import protect_pages
 from idpack.places import countries
-from idpack.store import open_store
+from idpack.store import StoreUnavailable, open_store
 
 log = logging.getLogger("idpack.portal")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +60,15 @@ def create_app(settings: PortalSettings) -> Flask:
     for area in (sign_in, profile):
         app.register_blueprint(area.blueprint)
     app.jinja_env.globals["country_name"] = lambda code: countries().get(code, code)
+
+    @app.errorhandler(StoreUnavailable)
+    def store_away(exc: StoreUnavailable) -> FlaskResponse:
+        log.warning("%s", exc)
+        response = page("problem.html", 503, title="Please try again in a minute",
+                        message="MikroCloud cannot reach your session right now. Nothing "
+                                "is lost: try again in a minute.")
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(requests.RequestException)
     def keycloak_unreachable(exc: requests.RequestException) -> FlaskResponse:

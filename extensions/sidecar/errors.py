@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from idpack.keycloak.errors import KeycloakRequestError, KeycloakUnavailable
+from idpack.store import StoreUnavailable
 
 log = logging.getLogger("idpack.sidecar")
 
@@ -45,6 +46,13 @@ def install_error_handlers(app: Flask) -> None:
     def keycloak_down(error: KeycloakUnavailable) -> Response:
         log.warning("Keycloak unavailable: %s", error)
         return error_response(503, "Identity store unavailable", "IDENTITY_STORE_UNAVAILABLE")
+
+    @app.errorhandler(StoreUnavailable)
+    def store_down(error: StoreUnavailable) -> Response:
+        log.warning("%s", error)
+        response = error_response(503, "Shared store unavailable", "STORE_UNAVAILABLE")
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(KeycloakRequestError)
     def keycloak_refused(error: KeycloakRequestError) -> Response:

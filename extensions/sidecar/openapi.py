@@ -29,7 +29,8 @@ def openapi_document(version: str) -> dict[str, Any]:
         paths.setdefault(openapi_path(spec.path), {})[spec.method.lower()] = _operation(
             spec, ref, error)
     paths["/healthz"] = {"get": _plain("Liveness: the sidecar answers", "healthz")}
-    paths["/readyz"] = {"get": _plain("Readiness: Keycloak answers too", "readyz", 503)}
+    paths["/readyz"] = {"get": _plain("Readiness: Keycloak and the shared store answer too",
+                                      "readyz", 503)}
     return {
         "openapi": "3.1.0",
         "info": {"title": "idpack sidecar: UCloud user RPCs on Keycloak", "version": version},

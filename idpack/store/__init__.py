@@ -10,19 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idpack.store.base import Store, Verdict
+from idpack.store.base import Store, StoreUnavailable, Verdict
+from idpack.store.fallback import FallbackStore
 
-__all__ = ["REDIS_SCHEMES", "Store", "Verdict", "open_store"]
+__all__ = ["REDIS_SCHEMES", "FallbackStore", "Store", "StoreUnavailable", "Verdict",
+           "open_store"]
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def open_store(location: str) -> Store:
-    """The store at `location`: a Redis URL or an SQLite file path."""
+def open_store(location: str, journal: Path | None = None) -> FallbackStore:
+    """The store at `location`: a Redis URL or an SQLite file path, degrading while it
+    is away (idpack.store.fallback); writes it cannot take go to `journal` if given."""
+    backend: Store
     if location.startswith(REDIS_SCHEMES):
         from idpack.store.redis import RedisStore  # only Redis users pay for the import
 
-        return RedisStore.from_url(location)
-    from idpack.store.sqlite import SqliteStore
+        backend = RedisStore.from_url(location)
+    else:
+        from idpack.store.sqlite import SqliteStore
 
-    return SqliteStore(Path(location))
+        backend = SqliteStore(Path(location))
+    return FallbackStore(backend, journal)

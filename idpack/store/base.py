@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from idpack.errors import IdpackError
+
+
+class StoreUnavailable(IdpackError):
+    """The store cannot be reached (Redis down, restarting, loading its file): callers
+    degrade (a local count, a journal, a 503 that says to retry), never crash."""
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -25,3 +32,6 @@ class Store(Protocol):
     def hit(self, key: str, window: float, limit: int) -> Verdict:
         """Count one event for `key` in a sliding window of `window` seconds; refused
         (and not counted) when `limit` events are already in the window."""
+
+    def ping(self) -> None:
+        """Return if the store answers; StoreUnavailable if not (readiness checks)."""

@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, Self
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Self, TypeVar
 
 import redis
 
 from idpack.errors import IdpackError
-from idpack.store.base import Verdict
+from idpack.store.base import StoreUnavailable, Verdict
+
+T = TypeVar("T")
+# What a Redis that is down, restarting or still loading its append-only file raises.
+UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 
 PREFIX = "idpack:"
 
@@ -35,36 +41,55 @@ return {0, math.max(0, tonumber(oldest[2]) + window - now)}
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, where: str = "Redis") -> None:
         self.client = client
+        self.where = where
         self._hit = client.register_script(SLIDING_WINDOW)
 
     @classmethod
     def from_url(cls, url: str) -> Self:
         try:
-            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+            # Short timeouts: while Redis is away, a request waits a second, not five,
+            # before the caller degrades.
+            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1,
                                           health_check_interval=30)
         except ValueError as exc:
             raise IdpackError(f"store {url}: {exc}") from None
-        return cls(client)
+        parts = client.connection_pool.connection_kwargs
+        return cls(client, f"Redis at {parts.get('host', parts.get('path'))}:"
+                           f"{parts.get('port', '')}".rstrip(":"))
+
+    @contextmanager
+    def _reached(self) -> Iterator[None]:
+        try:
+            yield
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the store ({self.where}) is unavailable: {exc}") from None
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        with self._reached():
+            return operation()
+
+    def ping(self) -> None:
+        self._call(self.client.ping)
 
     @staticmethod
     def _key(namespace: str, key: str) -> str:
         return f"{PREFIX}{namespace}:{key}"
 
     def put(self, namespace: str, key: str, value: dict[str, Any], ttl: float) -> None:
-        self.client.set(self._key(namespace, key), json.dumps(value),
-                        px=max(1, int(ttl * 1000)))
+        self._call(lambda: self.client.set(self._key(namespace, key), json.dumps(value),
+                                           px=max(1, int(ttl * 1000))))
 
     def get(self, namespace: str, key: str) -> dict[str, Any] | None:
-        raw = self.client.get(self._key(namespace, key))
+        raw = self._call(lambda: self.client.get(self._key(namespace, key)))
         return json.loads(raw) if raw is not None else None
 
     def take(self, namespace: str, key: str) -> dict[str, Any] | None:
-        raw = self.client.getdel(self._key(namespace, key))
+        raw = self._call(lambda: self.client.getdel(self._key(namespace, key)))
         return json.loads(raw) if raw is not None else None
 
     def hit(self, key: str, window: float, limit: int) -> Verdict:
-        allowed, retry_ms = self._hit(keys=[f"{PREFIX}window:{key}"],
-                                      args=[window, limit, secrets.token_hex(6)])
+        allowed, retry_ms = self._call(lambda: self._hit(
+            keys=[f"{PREFIX}window:{key}"], args=[window, limit, secrets.token_hex(6)]))
         return Verdict(bool(allowed), int(retry_ms) / 1000)

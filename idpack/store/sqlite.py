@@ -89,6 +89,9 @@ class SqliteStore:
             raise
         return json.loads(row[0]) if row else None
 
+    def ping(self) -> None:
+        self._connection().execute("SELECT 1").fetchone()
+
     def hit(self, key: str, window: float, limit: int) -> Verdict:
         db = self._connection()
         now = time.time()

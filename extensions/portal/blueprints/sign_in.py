@@ -23,6 +23,7 @@ from extensions.portal.context import (
     sidecar,
     signed_in,
 )
+from idpack.store import StoreUnavailable
 
 blueprint = Blueprint("sign_in", __name__)
 log = logging.getLogger("idpack.portal")
@@ -135,7 +136,18 @@ def logout() -> Response | BaseResponse:
 
 @blueprint.get("/healthz")
 def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
     return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+def readyz() -> tuple[dict[str, str], int]:
+    """Readiness: the store that holds the signed-in sessions answers."""
+    try:
+        sessions().store.ping()
+    except StoreUnavailable:
+        return {"status": "unavailable", "store": "unavailable"}, 503
+    return {"status": "ready", "store": "ok"}, 200
 
 
 def registration_endpoint(authorization_endpoint: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify, render_template, send_from_directory
 
-from extensions.sidecar.context import directory
+from extensions.sidecar.context import directory, store
 from extensions.sidecar.errors import error_response
 from extensions.sidecar.openapi import openapi_document
 from idpack import __version__
@@ -35,9 +35,12 @@ def healthz() -> Response:
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
+    """Ready when both things every short link and most RPCs need answer: Keycloak,
+    and the shared store (a StoreUnavailable from the ping is a 503 of its own)."""
     people = directory()
     if not people.client.ready(people.api.name):
         return error_response(503, "Identity store unavailable", "IDENTITY_STORE_UNAVAILABLE")
+    store().ping()
     return jsonify({"status": "ready"})
 
 

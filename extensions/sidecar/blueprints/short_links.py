@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from extensions.sidecar.context import settings, store
 from extensions.sidecar.rpc import rpc
+from idpack.store import StoreUnavailable
 from idpack.store.short_links import ShortLinkStore
 
 blueprint = Blueprint("short_links", __name__)
@@ -39,6 +40,17 @@ def _not_found() -> Response:
                  "Check that you opened the whole link from the email. Links that are "
                  "a long time past their expiry are removed.",
                  action=(settings().portal_url, "Go to MikroCloud"))
+
+
+@blueprint.errorhandler(StoreUnavailable)
+def store_away(error: StoreUnavailable) -> Response:
+    """Redis is away (restarting, failing over): the link is not lost, only out of
+    reach for a moment; the page says so rather than "not found"."""
+    log.warning("short link not followed: %s", error)
+    return _page(503, "Please try again in a minute",
+                 "MikroCloud cannot open this link right now. Nothing is wrong with it: "
+                 "try again in a minute, and it will take you on.",
+                 headers={"Retry-After": "30"})
 
 
 @rpc(blueprint, "followShortLink", "GET", "/s/<code>", roles=None, redirect=True)

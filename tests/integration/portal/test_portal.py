@@ -8,11 +8,15 @@ import secrets
 import time
 from collections.abc import Callable
 from html import unescape
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from extensions.portal.app import create_app
+from extensions.portal.context import SESSION_ID
 from idpack.keycloak.oidc import issuer
 from tests.support.portal import Browser, PortalStack, visible_text
+from tests.support.redis_server import running_redis
 from tests.support.sidecar import PASSWORD
 
 T = TypeVar("T")
@@ -205,3 +209,23 @@ def _wait_for(probe: Callable[[], T], timeout: float = 10.0) -> T:
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.1)
+
+
+def test_while_redis_is_away_a_signed_in_page_is_a_503_that_says_to_retry(
+        stack: PortalStack, tmp_path: Path) -> None:
+    with running_redis(tmp_path) as redis:
+        portal = create_app(stack.settings(store=redis.url)).test_client()
+        with portal.session_transaction() as cookie:
+            cookie[SESSION_ID] = "a-session-kept-in-redis"
+        redis.stop()
+
+        away = portal.get("/")
+        health = portal.get("/readyz")
+
+    assert away.status_code == 503
+    assert away.headers["Retry-After"] == "30"
+    text = away.get_data(as_text=True)
+    assert "try again in a minute" in text.lower()
+    assert "Traceback" not in text
+    assert health.status_code == 503
+    assert health.json == {"status": "unavailable", "store": "unavailable"}

@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from extensions.sidecar.app import create_app
 from extensions.sidecar.context import STORE
 from idpack.store import Store
-from idpack.store.short_links import NAMESPACE
-from mail.links import LinkRewriter
+from idpack.store.short_links import NAMESPACE, ShortLinkRecord
+from mail.links import LinkRewriter, ShortLink
+from tests.support.redis_server import running_redis
 from tests.support.sidecar import SidecarRealm
 
 ACTION = "http://127.0.0.1:8080/realms/mikrocloud/login-actions/action-token?key=abc"
@@ -36,6 +37,10 @@ def browser(app: Flask) -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
     return client
+
+
+def link_record(link: ShortLink) -> ShortLinkRecord:
+    return ShortLinkRecord(link.code, link.target, link.expires)
 
 
 def store_of(app: Flask) -> Store:
@@ -114,3 +119,29 @@ def test_the_relay_keeps_expired_links_long_enough_to_say_so(tmp_path: Path) -> 
     kept = store.get(NAMESPACE, link.code)
     assert kept is not None
     assert kept["expires"] < time.time()
+
+
+def test_while_redis_is_away_a_link_is_a_503_page_that_says_to_retry(
+        sidecar_realm: SidecarRealm, tmp_path: Path) -> None:
+    with running_redis(tmp_path) as redis:
+        app = create_app(sidecar_realm.settings(store=redis.url, index_users=False,
+                                                short_link_hosts=frozenset({"127.0.0.1"})))
+        rewriter = LinkRewriter(store_of(app), "https://mkcld.link", frozenset({"127.0.0.1"}))
+        _, [link] = rewriter.rewrite(b"From: no-reply@mikrocloud.com\r\n"
+                                     b"Content-Type: text/plain\r\n\r\n"
+                                     + f"Verify: {ACTION}\r\n".encode())
+        redis.stop()
+
+        away = browser(app).get(f"/s/{link.code}")
+        ready = app.test_client().get("/readyz")
+        redis.start()
+        rewriter.short_links.save(link_record(link))  # a Redis without persistence
+        back = browser(app).get(f"/s/{link.code}")
+
+    assert away.status_code == 503
+    assert away.mimetype == "text/html"
+    assert away.headers["Retry-After"] == "30"
+    assert "try again" in away.get_data(as_text=True).lower()
+    assert (ready.status_code, ready.json) == (503, {
+        "why": "Shared store unavailable", "errorCode": "STORE_UNAVAILABLE"})
+    assert back.status_code == 302
