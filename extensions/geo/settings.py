@@ -39,6 +39,11 @@ class GeoSettings(RealmServiceSettings):
                          derived=lambda s: str(s["home"] / "store.sqlite"))
     poll_seconds: float = setting(0.5, "IDPACK_GEO_POLL_SECONDS",
                                   "Seconds between two reads of the events")
+
+    @property
+    def heartbeat_file(self) -> Path:
+        """The time of the last poll that reached Keycloak (`idpack health geo-worker`)."""
+        return self.home / "geo-worker.heartbeat"
     # Events are re-read this far behind the newest one seen: an event carries the time
     # it happened, but becomes readable only when Keycloak commits the request that made
     # it, which can be seconds later (a registration also sends the verification mail).

@@ -32,6 +32,7 @@ from typing import Any
 from extensions.geo.lookup import GeoDatabase, Place
 from extensions.geo.settings import GeoSettings
 from idpack.errors import IdpackError
+from idpack.heartbeat import Heartbeat
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
@@ -222,11 +223,13 @@ def run(settings: GeoSettings, stop_event: threading.Event,
     worker = GeoWorker(connect(settings), database.place, open_store(settings.store),
                        overlap_seconds=settings.overlap_seconds,
                        lease_seconds=settings.lease_seconds, on_applied=on_applied)
+    heartbeat = Heartbeat(settings.heartbeat_file)
     failures = 0
     try:
         while not stop_event.is_set():
             try:
                 worker.poll()
+                heartbeat.beat()  # `idpack health geo-worker` reads it
                 failures = 0
             except IdpackError as exc:
                 failures += 1

@@ -32,6 +32,8 @@ COMMANDS = {
                             "server distribution."),
     "deploy": LazyCommand("idpack.commands.deploy", "deploy", "The production stack of "
                           "docker-compose.yml: images and secrets."),
+    "health": LazyCommand("idpack.commands.health", "health", "Check one of idpack's "
+                          "services from inside its container (compose health checks)."),
     "config": LazyCommand("idpack.commands.config", "config", "Print each service's "
                           "effective settings, and where each came from."),
 }
