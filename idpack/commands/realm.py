@@ -114,7 +114,12 @@ def _realm_api(realm: str, wait_seconds: float = 0) -> RealmAdmin:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return KeycloakAdminClient.connect(target).realm(realm)
+            client = KeycloakAdminClient.connect(target)
+            # A deployment's nodes come up one by one behind the balancer: while the
+            # wait lasts, a node answering "still starting" is asked again.
+            client.unavailable_grace = (max(120.0, deadline - time.monotonic())
+                                        if wait_seconds else 0.0)
+            return client.realm(realm)
         except KeycloakUnavailable as exc:
             if time.monotonic() >= deadline:
                 raise
@@ -252,14 +257,16 @@ def refresh_metadata(files: tuple[Path, ...], environment: str | None, realm: st
             loaded, paths = _load(files, environment, realm)
             api = _realm_api(loaded.config.realm, wait_seconds)
             refresh_pass(api, loaded.config, paths[0].parent, status, say)
+            pause = every_seconds
         except IdpackError as exc:
             if every_seconds is None:
                 raise
+            pause = min(every_seconds, 300.0)  # a failed pass is tried again sooner
             say(f"metadata refresh failed, nothing was changed; next pass in "
-                f"{every_seconds:.0f} s: {exc}")
-        if every_seconds is None:
+                f"{pause:.0f} s: {exc}")
+        if every_seconds is None or pause is None:
             return EXIT_IN_SYNC
-        time.sleep(every_seconds)
+        time.sleep(pause)
         wait_seconds = 0
 
 

@@ -55,6 +55,8 @@ class KeycloakAdminClient:
         self._session.hooks["response"].append(self._count)
         self._token: str | None = None
         self._token_expires = 0.0
+        # Seconds within which a 503 (a node still starting) is asked again; 0: never.
+        self.unavailable_grace = 0.0
 
     @classmethod
     def for_service_account(cls, url: str, login: ServiceAccountLogin, timeout: float = 5.0,
@@ -109,6 +111,10 @@ class KeycloakAdminClient:
             raise KeycloakUnavailable(
                 f"Keycloak at {self.target.url} has no realm {account.realm} (yet): it is "
                 "made by `idpack realm apply` (a deployment's realm job); waiting for it.")
+        if response.status_code in (502, 503, 504):
+            raise KeycloakUnavailable(
+                f"Keycloak at {self.target.url} is not ready yet (HTTP "
+                f"{response.status_code}: starting, or no node behind the balancer).")
         if response.status_code != 200:
             raise KeycloakUnavailable(
                 f"Keycloak at {self.target.url} answered the admin login with HTTP "
@@ -151,6 +157,13 @@ class KeycloakAdminClient:
         response = self._authorized(method, path, **kwargs)
         if response.status_code == 401:  # the token was revoked or the server restarted
             self._token = None
+            response = self._authorized(method, path, **kwargs)
+        # A node behind a balancer that is still starting answers 503 ("Bootstrap in
+        # progress") having done nothing: within the grace a caller allows, ask again.
+        deadline, pause = time.monotonic() + self.unavailable_grace, 1.0
+        while response.status_code == 503 and time.monotonic() + pause < deadline:
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
             response = self._authorized(method, path, **kwargs)
         if response.status_code >= 400:
             raise KeycloakRequestError(method, path, response.status_code, response.text)

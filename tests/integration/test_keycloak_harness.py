@@ -95,3 +95,4 @@ def test_a_service_of_a_realm_not_made_yet_is_told_so(keycloak: KeycloakTarget) 
     assert "has no realm not-applied-yet" in message
     assert "idpack realm apply" in message
     assert "KEYCLOAK_URL" not in message
+
