@@ -1,14 +1,15 @@
 """The production stack under a bounded load through its proxy, with two Keycloak nodes
 and then with one (the baseline, measured in the same run).
 
-Builds the images (`idpack deploy build --base local`, timed: cold when --cold removes
-them and the base first, else warm), brings docker-compose.yml up on host networking as
-the deploy tests do (timed to ready), then through https://localhost:18443 only:
+Runs README.md's deploy steps as the deploy tests do (a copy of the repository, a fresh
+podman storage, so the image build is cold; REALM_ENV=staging, as no stand-ins of the
+identity providers run here), times them to a healthy stack and a warm rebuild with
+nothing changed, then through https://localhost:18443 only:
 - REGISTRATIONS hosted-page sign-ups at 10 concurrent (each a page and a form post);
 - lookupUsers at 20 concurrent for SECONDS;
 each with success rate, p50 and p95; then stops keycloak-2 and measures both again.
 
-    .venv/bin/python bench/deploy_load.py [--registrations 200] [--seconds 60] [--cold]
+    .venv/bin/python bench/deploy_load.py [--registrations 200] [--seconds 60]
 
 Needs podman, podman-compose and mmdebstrap as the deploy tests do (.ci/run installs
 them); takes about 8 minutes here.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -29,17 +29,9 @@ from pathlib import Path
 
 import requests
 
-from tests.deploy.stack import PUBLIC_URL, REALM, Deployment, running_deployment
-from tests.support.containers import TAG, build_images, podman_environment
+from tests.deploy.stack import PUBLIC_URL, REALM, Deployment, Installation, running_deployment
 from tests.support.registration import register
-
-
-def remove_images() -> None:
-    names = subprocess.run(["podman", "images", "--format", "{{.Repository}}:{{.Tag}}"],
-                           capture_output=True, text=True, check=True).stdout.split()
-    doomed = [n for n in names if n.startswith("localhost/idpack")]
-    if doomed:
-        subprocess.run(["podman", "rmi", "--force", *doomed], capture_output=True, check=False)
+from tests.support.smtp_peer import smtp_peer
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -113,28 +105,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--registrations", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--cold", action="store_true",
-                        help="remove idpack's images and the base first (a cold build)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch, \
-            podman_environment(Path(scratch)):
-        if args.cold:
-            remove_images()
-        build = build_images()
-        print(f"{'cold' if args.cold else 'warm'} image build (tag {TAG}): {build:.0f} s")
-        rebuild = build_images()
-        print(f"warm rebuild, nothing changed: {rebuild:.0f} s")
-        with running_deployment(Path(scratch)) as stack:
-            print(f"compose up to journey-ready: {stack.ready_seconds:.0f} s")
-            print("warm-up (not counted: the JVMs compile the hot paths first):")
-            registrations(stack, 40)
-            lookups(stack, 10)
-            print("two Keycloak nodes:")
-            two = (registrations(stack, args.registrations), lookups(stack, args.seconds))
-            stack.stop("keycloak-2")
-            time.sleep(5)
-            print("one Keycloak node (keycloak-2 stopped):")
-            one = (registrations(stack, args.registrations), lookups(stack, args.seconds))
+    installation = Installation(env_values={"REALM_ENV": "staging",
+                                            "PROXY_TRUSTED_ADDRESSES": "127.0.0.1"},
+                                issuer="https://login.example.org",
+                                secrets=dict.fromkeys(("oauth/google", "oauth/github",
+                                                       "oauth/microsoft", "oauth/oidc"),
+                                                      "bench-secret"))
+    with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch, smtp_peer() as mail, \
+            running_deployment(Path(scratch), installation, Path(scratch) / "logs",
+                               mail) as stack:
+        print(f"README steps, cold image build included, to a healthy stack: "
+              f"{stack.ready_seconds:.0f} s")
+        started = time.monotonic()
+        rebuilt = stack.idpack("deploy", "build", "--base", "local")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        print(f"warm rebuild, nothing changed: {time.monotonic() - started:.0f} s")
+        print("warm-up (not counted: the JVMs compile the hot paths first):")
+        registrations(stack, 40)
+        lookups(stack, 10)
+        print("two Keycloak nodes:")
+        two = (registrations(stack, args.registrations), lookups(stack, args.seconds))
+        stack.stop("keycloak-2")
+        time.sleep(5)
+        print("one Keycloak node (keycloak-2 stopped):")
+        one = (registrations(stack, args.registrations), lookups(stack, args.seconds))
     print("two nodes / one node:")
     for name, a, b in (("registrations", two[0], one[0]), ("lookupUsers", two[1], one[1])):
         print(f"  {name}: p50 {a['p50'] / max(b['p50'], 1e-9):.2f}x, "

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,11 +29,13 @@ def deploy() -> None:
 
 
 def _root() -> Path:
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "deploy" / "images").is_dir():
-        raise click.ClickException(f"{root}/deploy/images is missing: run this from a "
-                                   "checkout of idpack (the recipes live there)")
-    return root
+    """The checkout `idpack deploy` works in: the current folder (as the README runs
+    it), else the one idpack is installed from."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (root / "deploy" / "images").is_dir() and (root / "docker-compose.yml").is_file():
+            return root
+    raise click.ClickException("no deploy/images here: run this from a checkout of idpack "
+                               "(the recipes and docker-compose.yml live there)")
 
 
 def _podman_env(engine: str) -> dict[str, str]:
@@ -49,10 +52,6 @@ def _podman_env(engine: str) -> dict[str, str]:
     return host.env()
 
 
-host_network_option = click.option(
-    "--host-network", is_flag=True,
-    help="Merge deploy/compose.host-network.yml: every container on the host's loopback "
-         "(one machine without container networking; how the tests run it).")
 engine_option = click.option(
     "--engine", type=click.Choice(["podman", "docker"]),
     help="The container engine (default: podman if installed, else docker).")
@@ -188,30 +187,26 @@ def _ask(what: str, *, hide: bool) -> str:
 
 
 @deploy.command()
-@host_network_option
 @engine_option
 @click.option("--timeout", type=click.FloatRange(min=30), default=600, show_default=True,
               metavar="SECONDS", help="How long to wait for every service to be healthy.")
-def up(host_network: bool, engine: str | None, timeout: float) -> None:
+def up(engine: str | None, timeout: float) -> None:
     """Start the stack and wait until every service is healthy and the realm applied.
 
     \b
-    Reads .env beside docker-compose.yml (README.md, "4. Start it"). Before starting
+    Reads .env beside docker-compose.yml (README.md, "4. Start it"), and the compose
+    files its COMPOSE_FILE names (on one machine, the host-network file too). Before starting
     anything it checks what would make compose fail or hang: the values an
     installation must give, the secrets, the images (built, or pullable), and what
     podman needs on this host. Then `compose up -d`, the realm job run again (it
     applies realm-config: new provider credentials, a changed file), and a wait with a
     line of progress; a failing realm job or service stops the wait with its log.
       idpack deploy up
-      idpack deploy up --host-network        # one machine, loopback only
     """
-    from idpack.commands.deploy_images import container_engine
-    from idpack.commands.deploy_stack import Stack, preflight, render, wait_until_ready
+    from idpack.commands.deploy_stack import preflight, render, wait_until_ready
 
     started = time.monotonic()
-    chosen = container_engine(wanted=engine)
-    stack = Stack.of(_root(), chosen, host_network=host_network,
-                     extra=_podman_env(chosen))
+    stack = _stack(engine)
     preflight(stack, say)
     say(f"Starting project {stack.project} with {' '.join(stack.tool()[-1:])} ...")
     done = stack.compose("up", "-d", timeout=600)
@@ -227,11 +222,10 @@ def up(host_network: bool, engine: str | None, timeout: float) -> None:
 
 
 @deploy.command()
-@host_network_option
 @engine_option
 @click.option("--no-plan", is_flag=True, help="Skip the realm's plan (it takes seconds).")
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
-def status(host_network: bool, engine: str | None, no_plan: bool, as_json: bool) -> int:
+def status(engine: str | None, no_plan: bool, as_json: bool) -> int:
     """Each service's state, health (its check run now), last log line, and the realm's
     plan against realm-config. Exit 0 when all is well, 1 when something is not."""
     from idpack.commands.deploy_images import container_engine
@@ -239,8 +233,7 @@ def status(host_network: bool, engine: str | None, no_plan: bool, as_json: bool)
     from idpack.commands.deploy_stack import as_json as states_json
 
     chosen = container_engine(wanted=engine)
-    stack = Stack.of(_root(), chosen, host_network=host_network,
-                     extra=_podman_env(chosen))
+    stack = Stack.of(_root(), chosen, extra=_podman_env(chosen))
     states = [stack.state(service) for service in stack.services()]
     realm = None if no_plan else realm_plan_state(stack)
     if as_json:
@@ -251,3 +244,49 @@ def status(host_network: bool, engine: str | None, no_plan: bool, as_json: bool)
             click.echo(f"realm: {realm}")
     healthy = all(s.ready for s in states) and (realm is None or realm.startswith("in sync"))
     return 0 if healthy else 1
+
+
+def _stack(engine: str | None) -> Any:
+    from idpack.commands.deploy_images import container_engine
+    from idpack.commands.deploy_stack import Stack
+
+    chosen = container_engine(wanted=engine)
+    return Stack.of(_root(), chosen, extra=_podman_env(chosen))
+
+
+@deploy.command("realm")
+@engine_option
+@click.argument("action", type=click.Choice(["plan", "apply"]))
+def realm_command(engine: str | None, action: str) -> int:
+    """Plan or apply this checkout's realm-config to the running stack (a team's CI).
+
+    \b
+    Runs in the realm job's container, so with the stack's own secrets, provider
+    credentials and public URLs (never a laptop's defaults); only realm-config/ is this
+    checkout's. Exit codes as `idpack realm plan`: 0 in sync, 2 changes, 1 error.
+      idpack deploy realm plan      # a pull request: exit 2 shows the diff
+      idpack deploy realm apply     # on merge
+    """
+    from idpack.commands.deploy_stack import realm_job
+
+    stack = _stack(engine)
+    environment = stack.env.get("REALM_ENV", "production")
+    extra = ["--auto-approve"] if action == "apply" else []
+    return int(realm_job(stack, action, *extra, "--env", environment))
+
+
+@deploy.command()
+@engine_option
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(engine: str | None, target: Path) -> None:
+    """Dump Keycloak's database (every user, the realm) into TARGET.
+
+    \b
+    pg_dump's custom format, written whole or not at all. Restore into an empty
+    database with pg_restore (README.md, "Operating it"):
+      idpack deploy backup keycloak-$(date +%F).dump
+    """
+    from idpack.commands.deploy_stack import backup as dump
+
+    size = dump(_stack(engine), target)
+    click.echo(f"{target}: {size / 1e6:.1f} MB (pg_dump -Fc)")

@@ -87,14 +87,18 @@ class Stack:
     _config: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, root: Path, engine: str, *, host_network: bool,
-           env: Mapping[str, str] = os.environ,
+    def of(cls, root: Path, engine: str, *, env: Mapping[str, str] = os.environ,
            extra: Mapping[str, str] | None = None) -> Stack:
-        """The project in `root` (its .env under the environment, as compose reads it)."""
-        files = [root / "docker-compose.yml"]
-        if host_network:
-            files.append(root / "deploy" / "compose.host-network.yml")
+        """The project in `root`: its .env under the environment, as compose reads it,
+        and the files COMPOSE_FILE names (docker-compose.yml by default; on one machine
+        `docker-compose.yml:deploy/compose.host-network.yml`)."""
         values = {**read_env_file(root / ".env"), **env, **(extra or {})}
+        names = values.get("COMPOSE_FILE") or "docker-compose.yml"
+        files = [root / name for name in names.split(values.get("COMPOSE_PATH_SEPARATOR",
+                                                                 os.pathsep)) if name]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise IdpackError(f"COMPOSE_FILE names files that are not there: {missing}")
         project = values.get("COMPOSE_PROJECT_NAME", "idpack")
         return cls(root, engine, files, values, project)
 
@@ -282,3 +286,31 @@ def render(states: Sequence[ServiceState]) -> str:
 
 def as_json(states: Sequence[ServiceState], realm: str | None) -> str:
     return json.dumps({"services": [s.__dict__ for s in states], "realm": realm}, indent=2)
+
+
+def realm_job(stack: Stack, *args: str) -> int:
+    """`idpack realm ARGS` in the realm job's container, with the stack's own values and
+    secrets and this checkout's realm-config in place of the image's; its exit code."""
+    config = stack.root / "realm-config"
+    done = stack.compose("run", "--rm", "--no-deps", "-v", f"{config}:/srv/idpack/realm-config:ro",
+                         "realm", "realm", *args, capture=False, timeout=900)
+    return done.returncode
+
+
+def backup(stack: Stack, target: Path) -> int:
+    """pg_dump of Keycloak's database (custom format) into `target`, written whole or
+    not at all: a failed dump leaves no file that looks like a backup. Its size."""
+    name = stack.container("postgres")
+    if name is None:
+        raise IdpackError("no postgres container: is the stack up (idpack deploy status)?")
+    partial = target.with_name(f".{target.name}.partial")
+    with partial.open("wb") as out:
+        done = subprocess.run([stack.engine, "exec", name, "pg_dump", "-U", "keycloak", "-Fc",
+                               "keycloak"], stdout=out, stderr=subprocess.PIPE,
+                              env=stack.env, check=False)
+    if done.returncode != 0 or partial.read_bytes()[:5] != b"PGDMP":
+        partial.unlink(missing_ok=True)
+        raise IdpackError(f"pg_dump failed (exit {done.returncode}): "
+                          f"{done.stderr.decode(errors='replace').strip()[-500:]}")
+    partial.replace(target)
+    return target.stat().st_size

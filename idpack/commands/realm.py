@@ -114,7 +114,8 @@ def _realm_api(realm: str, wait_seconds: float = 0) -> RealmAdmin:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            client = KeycloakAdminClient.connect(target)
+            # A deployment's job on a busy host: a slow answer is not a dead server.
+            client = KeycloakAdminClient.connect(target, timeout=30.0 if wait_seconds else 10.0)
             # A deployment's nodes come up one by one behind the balancer: while the
             # wait lasts, a node answering "still starting" is asked again.
             client.unavailable_grace = (max(120.0, deadline - time.monotonic())
@@ -209,22 +210,34 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
           wait_seconds: float, auto_approve: bool, no_colour: bool) -> int:
     """Plan, show the plan, ask, then make Keycloak match the files.
 
-    Safe to interrupt and re-run: each run plans from what Keycloak holds now.
+    Safe to interrupt and re-run: each run plans from what Keycloak holds now. With
+    --wait, Keycloak going away mid-apply (a node restarting, a request timing out on a
+    busy host) within the wait is met by planning again from what it holds.
     """
-    api, result = _timed_plan(files, environment, realm, prune, wait_seconds)
-    click.echo(result.render(colour=_colour(no_colour)))
-    if result.empty:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        api, result = _timed_plan(files, environment, realm, prune, wait_seconds)
+        click.echo(result.render(colour=_colour(no_colour)))
+        if result.empty:
+            return EXIT_IN_SYNC
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise IdpackError("apply needs a confirmation and there is no terminal to "
+                                  "ask: review the plan and pass --auto-approve")
+            click.confirm("Apply these changes?", abort=True)
+        before = api.client.requests_made
+        try:
+            seconds = apply_plan(api, result, say)
+        except KeycloakUnavailable as exc:
+            if time.monotonic() >= deadline:
+                raise
+            say(f"Keycloak stopped answering mid-apply ({str(exc).splitlines()[0]}); "
+                "planning again from what it holds.")
+            wait_seconds = max(0.0, deadline - time.monotonic())
+            continue
+        say(f"Applied {len(result.changes)} changes to realm {result.realm} in "
+            f"{seconds:.1f} s ({api.client.requests_made - before} requests).")
         return EXIT_IN_SYNC
-    if not auto_approve:
-        if not sys.stdin.isatty():
-            raise IdpackError("apply needs a confirmation and there is no terminal to ask: "
-                              "review the plan and pass --auto-approve")
-        click.confirm("Apply these changes?", abort=True)
-    before = api.client.requests_made
-    seconds = apply_plan(api, result, say)
-    say(f"Applied {len(result.changes)} changes to realm {result.realm} in {seconds:.1f} s "
-        f"({api.client.requests_made - before} requests).")
-    return EXIT_IN_SYNC
 
 
 
@@ -256,6 +269,12 @@ def refresh_metadata(files: tuple[Path, ...], environment: str | None, realm: st
         try:
             loaded, paths = _load(files, environment, realm)
             api = _realm_api(loaded.config.realm, wait_seconds)
+            if every_seconds is not None and not api.exists():
+                # A deployment starts this beside the realm job, which makes the realm.
+                say(f"Realm {api.name} does not exist yet (the realm job makes it); "
+                    "looking again in 15 s.")
+                time.sleep(15)
+                continue
             refresh_pass(api, loaded.config, paths[0].parent, status, say)
             pause = every_seconds
         except IdpackError as exc:

@@ -1,26 +1,28 @@
-"""The compose stack under test: its addresses on loopback (deploy/compose.host-network.yml),
-podman-compose to drive it, and podman to stop, kill and restart its parts."""
+"""The compose stack under test, brought up by README.md's deploy steps as printed
+(tests/deploy/readme.py) in a copy of the repository on a fresh podman storage: its
+addresses on loopback (deploy/compose.host-network.yml), podman-compose and podman to
+stop, kill and restart its parts."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import requests
 
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
-from tests.support.containers import ROOT, image
-from tests.support.geo_database import write_database
-from tests.support.smtp_peer import Received, smtp_peer
+from tests.deploy.readme import run, steps, with_installation
+from tests.support.containers import ROOT
+from tests.support.smtp_peer import Received
 
 PROJECT = "idpack-test"
 PUBLIC_URL = "https://localhost:18443"
@@ -34,20 +36,29 @@ RELAYS = {"relay-1": 12525, "relay-2": 12526}
 RELAY_METRICS = {"relay-1": "http://127.0.0.1:19025/metrics",
                  "relay-2": "http://127.0.0.1:19026/metrics"}
 PORTAL = "http://127.0.0.1:13000"
+# An address of DeiC, the Danish research network: the GeoLite2 City database the geo
+# worker ships with places it in DK, Europe/Copenhagen (the tests send it as the
+# balancer in front would, in X-Forwarded-For; no packet goes there).
+DANISH_ADDRESS = "130.225.0.1"
 
 
 @dataclass
 class Deployment:
-    files: list[Path]
-    variables: dict[str, str]
+    checkout: Path           # the copy of the repository the README's steps ran in
+    env: dict[str, str]      # what they ran with (fresh podman storage, the stand-ins)
     secrets_dir: Path
     mail: Received
     ready_seconds: float = 0.0
 
+    @property
+    def files(self) -> list[Path]:
+        return [self.checkout / "docker-compose.yml",
+                self.checkout / "deploy" / "compose.host-network.yml"]
+
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "podman_compose", "--project-name", PROJECT,
                    *[arg for f in self.files for arg in ("-f", str(f))], *args]
-        done = subprocess.run(command, env={**os.environ, **self.variables},
+        done = subprocess.run(command, env=self.env, cwd=self.checkout,
                               capture_output=True, text=True, check=False)
         if check and done.returncode != 0:
             raise AssertionError(f"podman-compose {' '.join(args)} failed "
@@ -55,18 +66,24 @@ class Deployment:
                                  f"{done.stderr[-3000:]}")
         return done
 
+    def idpack(self, *args: str, stdin: str | None = None,
+               timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """An `idpack` command in the checkout, as the README runs them."""
+        return subprocess.run([sys.executable, "-m", "idpack", *args], env=self.env,
+                              cwd=self.checkout, input=stdin, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+
     def container(self, service: str) -> str:
-        names = subprocess.run(
-            ["podman", "ps", "--all", "--format", "{{.Names}}",
-             "--filter", f"label=com.docker.compose.project={PROJECT}",
-             "--filter", f"label=com.docker.compose.service={service}"],
-            capture_output=True, text=True, check=True).stdout.split()
+        names = self.podman(
+            "ps", "--all", "--format", "{{.Names}}",
+            "--filter", f"label=com.docker.compose.project={PROJECT}",
+            "--filter", f"label=com.docker.compose.service={service}").split()
         assert len(names) == 1, f"{service}: containers {names}"
         return names[0]
 
     def podman(self, *args: str) -> str:
         return subprocess.run(["podman", *args], capture_output=True, text=True,
-                              check=True).stdout
+                              env=self.env, check=True).stdout
 
     def stop(self, service: str) -> None:
         self.podman("stop", "--time", "20", self.container(service))
@@ -83,7 +100,7 @@ class Deployment:
         return status, int(code)
 
     def logs(self, service: str) -> str:
-        done = subprocess.run(["podman", "logs", self.container(service)],
+        done = subprocess.run(["podman", "logs", self.container(service)], env=self.env,
                               capture_output=True, text=True, check=True)
         return done.stdout + done.stderr
 
@@ -108,7 +125,7 @@ class Deployment:
         for line in self.podman("ps", "--all", "--format", "{{.Names}}", "--filter",
                                 f"label=com.docker.compose.project={PROJECT}").split():
             logs = subprocess.run(["podman", "logs", line], capture_output=True, text=True,
-                                  check=False)
+                                  env=self.env, check=False)
             (directory / f"{line}.log").write_text(logs.stdout + logs.stderr,
                                                    encoding="utf-8")
 
@@ -128,74 +145,88 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float) -> None:
         time.sleep(1)
 
 
-def realm_applied(stack: Deployment) -> bool:
-    """The one-shot realm service exited 0 (after a failure, restart: on-failure runs
-    it again; a lasting one shows in its log)."""
-    return stack.state("realm") == ("exited", 0)
+def copy_checkout(target: Path) -> Path:
+    """The repository's files as they are (committed or not, ignored ones left out), in a
+    folder of the test's own: the README's steps write .env, secrets and build/ there."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], cwd=ROOT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
 
 
-def wait_until_ready(stack: Deployment, timeout: float) -> None:
-    """podman 4.3 runs no health checks by itself: poll what each service's health check
-    would, in the order the stack comes up."""
-    deadline = time.monotonic() + timeout
-    checks = [*((name, url) for name, url in KEYCLOAK_HEALTH.items()),
-              *((name, f"{url}/readyz") for name, url in SIDECARS.items()),
-              *RELAY_METRICS.items(), ("portal", f"{PORTAL}/healthz")]
-    for name, url in checks[:2]:
-        wait_for(name, partial(answers, url), deadline - time.monotonic())
-    wait_for("the realm service", lambda: realm_applied(stack), deadline - time.monotonic())
-    for name, url in checks[2:]:
-        wait_for(name, partial(answers, url), deadline - time.monotonic())
-    tls = str(stack.secrets_dir / "tls.crt")
-    wait_for("the proxy", partial(answers, f"{PUBLIC_URL}/healthz", verify=tls),
-             deadline - time.monotonic())
+def fresh_podman_storage(folder: Path) -> dict[str, str]:
+    """podman's images, containers and volumes in a folder of the test's own, empty at
+    the start, as on a new host (IDPACK_TEST_PODMAN_STORAGE names one to keep between
+    runs, which skips rebuilding the images)."""
+    kept = os.environ.get("IDPACK_TEST_PODMAN_STORAGE")
+    root = Path(kept) if kept else folder
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / "storage.conf"
+    config.write_text(f'[storage]\ndriver = "overlay"\ngraphroot = "{root}/graph"\n'
+                      f'runroot = "{root}/run"\n', encoding="utf-8")
+    return {"CONTAINERS_STORAGE_CONF": str(config)}
+
+
+def pass_shim(folder: Path, secrets: dict[str, str]) -> Path:
+    """`pass show NAME` as the README's operator's password manager answers it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "secrets.json").write_text(json.dumps(secrets), encoding="utf-8")
+    shim = folder / "pass"
+    shim.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                    f"print(json.load(open({str(folder / 'secrets.json')!r}))[sys.argv[2]])\n",
+                    encoding="utf-8")
+    shim.chmod(0o755)
+    return folder
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What an installation gives the README's steps: `.env` values and its OIDC
+    provider's issuer, and the secrets its password manager holds."""
+
+    env_values: dict[str, str]
+    issuer: str
+    secrets: dict[str, str]
 
 
 @contextmanager
-def running_deployment(work: Path, logs: Path | None = None,
-                       ready_timeout: float = 420) -> Iterator[Deployment]:
-    """docker-compose.yml with the host-network file, from the :test images: secrets made
-    by `idpack deploy secrets`, mail delivered to an SMTP peer here, a small GeoIP
-    database; up until every part answers, taken down (volumes too) afterwards."""
-    secrets_dir = work / "secrets"
-    subprocess.run([sys.executable, "-m", "idpack", "deploy", "secrets", str(secrets_dir),
-                    "--public-host", "localhost"], check=True, capture_output=True)
-    geo = work / "geo"
-    geo.mkdir(exist_ok=True)
-    write_database(geo / "test.mmdb")
-    geo.chmod(0o755)
-    (geo / "test.mmdb").chmod(0o644)
-    overrides = work / "compose.test.yml"
-    # Retries after seconds, not minutes: the tests wait for deferred mail.
-    retries = {"IDPACK_RELAY_BACKOFF_FIRST": "2", "IDPACK_RELAY_BACKOFF_MAX": "5"}
-    overrides.write_text(json.dumps({"services": {
-        "geo-worker": {"environment": {"GEOIP_DB": "/srv/geo/test.mmdb"},
-                       "volumes": [f"{geo}:/srv/geo:ro"]},
-        "relay-1": {"environment": retries}, "relay-2": {"environment": retries}}}),
-        encoding="utf-8")
-    with smtp_peer() as (mail_port, received):
-        stack = Deployment(
-            files=[ROOT / "docker-compose.yml", ROOT / "deploy" / "compose.host-network.yml",
-                   overrides],
-            variables={
-                "PUBLIC_URL": PUBLIC_URL, "PUBLIC_HOST": "localhost",
-                "IMAGE_TAG": "test", "POSTGRES_IMAGE": image("postgres"),
-                "REDIS_IMAGE": image("redis"), "REALM_ENV": "staging",
-                "RELAY_UPSTREAM": f"smtp://127.0.0.1:{mail_port}",
-                "RELAY_UPSTREAM_STARTTLS": "false", "SECRETS_DIR": str(secrets_dir),
-                # The tests stand for a balancer on loopback in front of the proxy: the
-                # address a client says it comes from is believed from there.
-                "PROXY_TRUSTED_ADDRESSES": "127.0.0.1",
-            },
-            secrets_dir=secrets_dir, mail=received)
+def running_deployment(work: Path, installation: Installation, logs: Path,
+                       mail: tuple[int, Received]) -> Iterator[Deployment]:
+    """README.md's deploy steps run as printed, in a copy of the repository, on a fresh
+    podman storage; the stack taken down (volumes too) afterwards."""
+    checkout = copy_checkout(work / "checkout")
+    shim = pass_shim(work / "bin", installation.secrets)
+    venv = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if k != "CONTAINERS_CONF"}
+    env |= {"PATH": f"{shim}:{venv}:{env.get('PATH', os.defpath)}",
+            "COMPOSE_PROJECT_NAME": PROJECT, **fresh_podman_storage(work / "podman")}
+    port, received = mail
+    values = {"RELAY_UPSTREAM": f"smtp://127.0.0.1:{port}", **installation.env_values}
+    replace = {"https://login.example.org": installation.issuer}
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / "readme-steps.log"
+    log.write_text("", encoding="utf-8")
+    stack = Deployment(checkout, env, checkout / "deploy" / "secrets", received)
+    stack.compose("down", "--volumes", check=False)  # what a killed run left behind
+    started = time.monotonic()
+    try:
+        for step in steps(checkout / "README.md"):
+            for command in step.commands():
+                done = run(with_installation(command, values, replace), checkout, env, log)
+                assert done.returncode == 0, (
+                    f"README.md line {step.line}: `{command[:80]}` failed "
+                    f"(exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+                if "idpack deploy up" in command:
+                    stack.ready_seconds = time.monotonic() - started
+                    conf = checkout / ".idpack" / "deploy" / "containers.conf"
+                    if conf.is_file():  # as `idpack deploy` tells an operator to
+                        env["CONTAINERS_CONF"] = str(conf)
+        yield stack
+    finally:
+        stack.save_logs(logs)
         stack.compose("down", "--volumes", check=False)
-        started = time.monotonic()
-        stack.compose("up", "-d")
-        try:
-            wait_until_ready(stack, timeout=ready_timeout)
-            stack.ready_seconds = time.monotonic() - started
-            yield stack
-        finally:
-            if logs is not None:
-                stack.save_logs(logs)
-            stack.compose("down", "--volumes", check=False)

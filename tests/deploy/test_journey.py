@@ -18,10 +18,17 @@ import requests
 from playwright.sync_api import Browser, expect
 
 from mail.dkim_keys import load as load_dkim_keys
-from tests.deploy.stack import KEYCLOAK_HEALTH, PUBLIC_URL, REALM, Deployment, answers, wait_for
+from tests.deploy.stack import (
+    DANISH_ADDRESS,
+    KEYCLOAK_HEALTH,
+    PUBLIC_URL,
+    REALM,
+    Deployment,
+    answers,
+    wait_for,
+)
 from tests.e2e.browser import Screenshots
 from tests.support.dkim_check import opendkim_results, verifies
-from tests.support.geo_database import DENMARK
 from tests.support.portal import LoopbackCookieJar, form_with
 from tests.support.registration import CODE_CHALLENGE
 from tests.support.totp import authenticator
@@ -53,7 +60,7 @@ def test_register_through_the_proxy_and_survive_a_keycloak_node_going_down(
     # The browser comes from Denmark: the balancer in front (the tests, on loopback) says
     # so, the proxy believes it and forwards the address; Keycloak records it.
     context = browser.new_context(ignore_https_errors=True,
-                                  extra_http_headers={"X-Forwarded-For": DENMARK})
+                                  extra_http_headers={"X-Forwarded-For": DANISH_ADDRESS})
     page = context.new_page()
     email = f"dora-{secrets.token_hex(3)}@example.org"
     page.goto(f"{PUBLIC_URL}/authenticate/register")  # the seed's registration URL

@@ -186,3 +186,39 @@ def test_an_expired_link_says_so_and_a_new_mail_can_be_requested(
     finally:
         api.update({"attributes": attributes})
         context.close()
+
+
+def test_a_link_opened_on_another_device_offers_the_way_to_the_portal(
+        browser: Browser, stack: Stack) -> None:
+    """Registered on a laptop, the mail opened on a phone: the phone has none of the
+    registration's session, so Keycloak cannot carry on to the portal by itself; its
+    page must still lead there (the portal client's baseUrl)."""
+    laptop = browser.new_context(extra_http_headers={"X-Forwarded-For": DENMARK})
+    email = register(laptop.new_page(), stack, "olga")
+    [raw] = wait_for_mails(stack, email, 1)
+    link = short_link_in(stack, raw)
+    laptop.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    page.goto(link)
+    # Keycloak's pages without the registration's session: a confirmation of the
+    # address ("Click here to proceed"), the password the user sets, then its note.
+    for _ in range(3):
+        page.wait_for_load_state()
+        proceed = page.get_by_role("link", name=re.compile("Click here to proceed"))
+        if proceed.count():
+            proceed.click()
+        elif page.locator("input[name=password-new]").count():
+            page.fill("input[name=password-new]", STRONG_PASSWORD)
+            page.fill("input[name=password-confirm]", STRONG_PASSWORD)
+            page.locator("[type=submit]").first.click()
+        else:
+            break
+    Screenshots("verify-on-another-device").take(page, "after the link")
+    if not page.url.startswith(stack.portal_url):
+        onward = page.locator(f"a[href^='{stack.portal_url}']")
+        expect(onward.first).to_be_visible()
+        onward.first.click()
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"/?.*"))
+    phone.close()

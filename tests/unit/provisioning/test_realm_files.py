@@ -152,3 +152,36 @@ def test_broken_yaml_is_located(tmp_path: Path) -> None:
 
     [problem] = problems([path])
     assert problem.startswith(f"{path}:4: not valid YAML")
+
+
+def test_production_takes_no_laptop_default_and_names_each_variable() -> None:
+    production = MIKROCLOUD.parent / "environments" / "production.yaml"
+
+    found = problems([MIKROCLOUD, production])
+
+    for field, variable in (("clients.portal.rootUrl", "IDPACK_PORTAL_URL"),
+                            ("clients.portal.redirectUris[0]", "IDPACK_PORTAL_URL"),
+                            ("smtp.host", "IDPACK_SMTP_HOST"),
+                            ("smtp.port", "IDPACK_SMTP_PORT")):
+        assert any("production.yaml:" in p and f"{field}: environment variable {variable} "
+                   "is not set" in p for p in found), (field, found)
+    config = load_config([MIKROCLOUD, production], {
+        **SECRETS, "IDPACK_PORTAL_URL": "https://id.example.org",
+        "IDPACK_SMTP_HOST": "proxy", "IDPACK_SMTP_PORT": "2525"}).config
+    assert config.clients["portal"].rootUrl == "https://id.example.org"
+    wayf = config.identityProviders["wayf"]
+    assert wayf.enabled is True
+    assert wayf.metadata is not None
+    assert wayf.metadata.url == "https://metadata.wayf.dk/wayf-metadata.xml"
+    assert wayf.metadata.entityId == "https://wayf.wayf.dk"
+    assert wayf.metadata.signedBy == [
+        "sha1:3D:61:09:30:52:74:C6:95:3A:DE:46:D0:EC:7B:36:00:81:6D:97:54"]
+
+
+def test_every_environment_declares_whether_each_provider_is_on() -> None:
+    """Applying one environment over a realm another one made leaves no provider as
+    the other one set it: `enabled` is declared for each, in the base or the overlay."""
+    import yaml
+
+    base = yaml.safe_load(MIKROCLOUD.read_text())["identityProviders"]
+    assert all("enabled" in provider for provider in base.values()), base
