@@ -1,5 +1,5 @@
 """One pass of `idpack realm refresh-metadata`: the realm planned as usual (which
-fetches and verifies each provider's signed metadata), and only the changes to
+fetches and verifies each provider's signed metadata), and only the updates of
 identity providers whose metadata comes from a URL applied. Each pass leaves a small
 status file (when it last succeeded, what it refused) for `idpack health`."""
 
@@ -33,7 +33,10 @@ def refresh_pass(api: RealmAdmin, config: RealmConfig, base_dir: Path, status: P
     except ConfigError as exc:
         _record(status, ok=False, followed=followed, error=str(exc))
         raise
-    changes = tuple(c for c in planned.changes if c.kind == KIND and c.name in followed)
+    # Updates only: a provider the realm lacks is the realm job's to create (a pass
+    # beside its first apply would race it).
+    changes = tuple(c for c in planned.changes
+                    if c.kind == KIND and c.name in followed and c.action == "update")
     result = Plan(config.realm, changes)
     if changes:
         say(result.render())

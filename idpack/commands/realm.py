@@ -20,7 +20,7 @@ from idpack.keycloak.settings import existing_keycloak, keycloak_to_talk_to
 from idpack.progress import say
 from idpack.settings import read_stack_file
 from provisioning.config import LoadedConfig, load_config
-from provisioning.engine import apply_plan, plan_realm
+from provisioning.engine import ApplyError, apply_plan, plan_realm
 from provisioning.plan import Plan
 from provisioning.registry import prunable_text
 from provisioning.source import ConfigError
@@ -215,6 +215,7 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
     busy host) within the wait is met by planning again from what it holds.
     """
     deadline = time.monotonic() + wait_seconds
+    replanned = False
     while True:
         api, result = _timed_plan(files, environment, realm, prune, wait_seconds)
         click.echo(result.render(colour=_colour(no_colour)))
@@ -234,6 +235,14 @@ def apply(files: tuple[Path, ...], environment: str | None, realm: str | None, p
             say(f"Keycloak stopped answering mid-apply ({str(exc).splitlines()[0]}); "
                 "planning again from what it holds.")
             wait_seconds = max(0.0, deadline - time.monotonic())
+            continue
+        except ApplyError as exc:
+            # Something else changed the realm meanwhile (another job, an admin): the
+            # plan is stale. Once, plan again from what Keycloak holds now.
+            if not wait_seconds or replanned:
+                raise
+            replanned = True
+            say(f"{exc.problems[0]}; planning again from what Keycloak holds now.")
             continue
         say(f"Applied {len(result.changes)} changes to realm {result.realm} in "
             f"{seconds:.1f} s ({api.client.requests_made - before} requests).")
