@@ -168,8 +168,8 @@ def test_production_takes_no_laptop_default_and_names_each_variable() -> None:
     config = load_config([MIKROCLOUD, production], {
         **SECRETS, "IDPACK_PORTAL_URL": "https://id.example.org",
         "IDPACK_SMTP_HOST": "proxy", "IDPACK_SMTP_PORT": "2525"}).config
-    assert config.clients["portal"].rootUrl == "https://id.example.org"
-    wayf = config.identityProviders["wayf"]
+    assert CLIENTS.of(config)["portal"].rootUrl == "https://id.example.org"
+    wayf = IDENTITY_PROVIDERS.of(config)["wayf"]
     assert wayf.enabled is True
     assert wayf.metadata is not None
     assert wayf.metadata.url == "https://metadata.wayf.dk/wayf-metadata.xml"
