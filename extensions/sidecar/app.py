@@ -49,7 +49,7 @@ def create_app(settings: SidecarSettings) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     directory = Directory(keycloak, settings.realm)
     if settings.index_users:
-        directory.follow_users()
+        directory.follow_users(settings.user_index)
     app.extensions[DIRECTORY] = directory
     app.extensions[TOKENS] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from extensions.sidecar.index import open_index_table
 from extensions.sidecar.roles import Role, ucloud_role
-from extensions.sidecar.user_index import UserIndex
+from extensions.sidecar.user_index import IndexTiming, UserIndex
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
@@ -29,10 +30,15 @@ class Directory:
         self._role_representations: dict[str, Json] = {}
         self.index: UserIndex | None = None
 
-    def follow_users(self, poll_seconds: float = 2.0, reload_seconds: float = 300.0) -> None:
-        """Answer lookups from an in-memory index kept current from admin events."""
-        self.index = UserIndex(self.api, self.role_of, poll_seconds, reload_seconds)
-        self.index.start()
+    def follow_users(self, location: str, timing: IndexTiming | None = None,
+                     start: bool = True) -> UserIndex:
+        """Answer lookups from the user index at `location` (an SQLite file or a Redis
+        URL), kept current from Keycloak's events by whichever worker holds its lease."""
+        self.index = UserIndex(self.api, open_index_table(location, self.api.name),
+                               self.role_of, self.resolve, timing)
+        if start:
+            self.index.start()
+        return self.index
 
     def user(self, user_id: str) -> Json:
         return self.api.user(user_id)
@@ -82,12 +88,12 @@ class Directory:
         return ucloud_role(r["name"] for r in self.api.effective_realm_roles_of_user(user_id))
 
     def lookup(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
-        """(user id, role) for each username, None for unknown ones: from the index, and
-        from Keycloak (concurrently) for the names the index does not know."""
+        """(user id, role) for each username, None for unknown ones: from the index when
+        there is one (user_index.py), else from Keycloak, a request a name."""
         names = list(dict.fromkeys(usernames))
         if self.index is None:
             return self.resolve(names)
-        return self.index.lookup(names, self.resolve)
+        return self.index.lookup(names)
 
     def resolve(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
         """Ask Keycloak, a pool of connections wide."""

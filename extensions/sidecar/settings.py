@@ -33,6 +33,13 @@ class SidecarSettings(RealmServiceSettings):
     store: str = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
                          "IDPACK_HOME/store.sqlite); shared with the relay",
                          derived=lambda s: str(s["home"] / "store.sqlite"))
+    user_index: str = setting(..., "IDPACK_SIDECAR_INDEX", "Where the user index lives: "
+                              "a redis:// URL (one for all replicas) or an SQLite file (one "
+                              "a replica); default: the store's Redis, else "
+                              "IDPACK_HOME/user-index-REALM.sqlite",
+                              derived=lambda s: s["store"] if s["store"].startswith(
+                                  ("redis://", "rediss://", "unix://"))
+                              else str(s["home"] / f"user-index-{s['realm']}.sqlite"))
     smtp_host: str = setting("127.0.0.1", "IDPACK_SMTP_HOST", "The relay the sidecar mails "
                              "through")
     smtp_port: int = setting(2525, "IDPACK_SMTP_PORT", "The relay's port")
@@ -41,7 +48,7 @@ class SidecarSettings(RealmServiceSettings):
     trusted_proxies: int = setting(0, "IDPACK_SIDECAR_TRUSTED_PROXIES",
                                    "How many proxies in front set X-Forwarded-For")
     index_users: bool = setting(True, "IDPACK_SIDECAR_INDEX_USERS",
-                                "Answer lookups from an in-memory index of the users")
+                                "Answer lookups from the user index (IDPACK_SIDECAR_INDEX)")
     host: str = setting("127.0.0.1", "IDPACK_SIDECAR_HOST", "The address to listen on")
     port: int = setting(8000, "IDPACK_SIDECAR_PORT", "The port to listen on")
     workers: int = setting(2, "IDPACK_SIDECAR_WORKERS", "gunicorn worker processes")

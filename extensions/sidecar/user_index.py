@@ -1,153 +1,328 @@
-"""Every username of the realm with its user id and UCloud role, kept in memory, so that
-lookupUsers answers a hundred names without a hundred Keycloak requests.
+"""Every username of the realm with its user id, UCloud role and uid, in a table that the
+workers of a replica (SQLite) or all replicas (Redis) share, so that lookupUsers answers
+a hundred names without a hundred Keycloak requests, and the cost to Keycloak grows with
+the changes, not with the directory times the workers.
 
-Keycloak has no batch read of users by name, and one exact-name search costs it about
-6 ms of CPU: 100 names cannot be answered in 100 ms however the requests are spread.
-So each sidecar worker loads the index (users in pages of 5,000, plus the members of
-the privileged roles), follows Keycloak's admin events every few seconds (user created,
-changed, deleted; role mappings changed) to keep it current, and reloads it whole every
-few minutes as a safety net. A name the index does not know is looked up in Keycloak
-directly (a user who just registered), and so is a user whose events arrived in the
-last two poll intervals (a user is created, then given a role: an answer read between
-the two would be stale until the next poll). So the index can only be late about
-accounts deleted by their owners until the next reload."""
+One follower at a time (whichever worker holds the table's lease) keeps it:
+- builds it once, a page of users at a time, applying events between pages, so what the
+  table holds is current even while it is incomplete; a build cut off goes on where it
+  stopped, and a restarted sidecar finds the table built and only catches up;
+- then applies the realm's admin events and REGISTER events every `poll_seconds`: a
+  creation, deletion, rename or role change each costs nothing or one request
+  (events.py), whatever the directory's size;
+- and checks the table against Keycloak in the background, one page of users every
+  `scan_seconds`, so drift that no event told of (a user deleted in the database) heals
+  at a bounded rate.
+
+A lookup reads the table. A name it lacks either does not exist or was made after the
+last applied event; one read of each event stream since then (two requests, however
+many names) settles them all. While the table is incomplete, or the follower has fallen
+behind, the names it lacks are asked of Keycloak one by one: slower, never wrong."""
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role
+from extensions.sidecar.index import events as ev
+from extensions.sidecar.index.table import Entry, IndexState, IndexTable
+from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role, ucloud_role
 from idpack.errors import IdpackError
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
 log = logging.getLogger("idpack.sidecar.index")
+Json = dict[str, Any]
+Answer = tuple[str, Role] | None
+Resolver = Callable[[list[str]], dict[str, Answer]]
 # The privileged roles, least to most, so the most privileged one is written last.
 LOADED_ROLES = tuple(role for role in reversed(PRECEDENCE) if role in PRIVILEGED)
-WATCHED = ["USER", "REALM_ROLE_MAPPING"]
+EVENT_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class IndexTiming:
+    poll_seconds: float = 2.5  # events read every ...: 0.8 requests a second
+    scan_seconds: float = 10.0  # one page of the background check every ...
+    scan_page: int = 200
+    build_page: int = 5000
+    lease_seconds: float = 15.0
+    overlap_ms: int = 5000  # events re-read, in case one committed late
+    stale_seconds: float = 30.0  # a follower silent this long: lookups ask Keycloak
+    max_cursor_age_seconds: float = 6 * 24 * 3600  # past this, events may be expired
 
 
 class UserIndex:
-    def __init__(self, api: RealmAdmin, role_of: Callable[[str], Role],
-                 poll_seconds: float = 2.0, reload_seconds: float = 300.0) -> None:
+    def __init__(self, api: RealmAdmin, table: IndexTable, role_of: Callable[[str], Role],
+                 resolve: Resolver, timing: IndexTiming | None = None) -> None:
         self.api = api
+        self.table = table
         self._role_of = role_of
-        self.poll_seconds, self.reload_seconds = poll_seconds, reload_seconds
-        self._lock = threading.Lock()
-        self._ids: dict[str, str] = {}  # username -> user id
-        self._names: dict[str, str] = {}  # user id -> username
-        self._roles: dict[str, Role] = {}  # user id -> role
-        self._settling: dict[str, float] = {}  # user id -> monotonic time it is trusted from
-        self._loaded = False
-        self._since_ms = 0
-        self._seen_at_since: set[str] = set()  # ids of events at _since_ms, already applied
+        self._resolve = resolve
+        self.timing = timing or IndexTiming()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._realm_id: str | None = None
+        self._last_scan = 0.0
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._loaded
+    # Reading
+
+    def lookup(self, usernames: Iterable[str]) -> dict[str, Answer]:
+        """(user id, role) of each name, None for a name nobody has."""
+        names = list(dict.fromkeys(usernames))
+        lowered = {name: name.lower() for name in names}
+        found = self.table.get_many(lowered.values())
+        answers: dict[str, Answer] = {}
+        missing: list[str] = []
+        for name in names:
+            entry = found.get(lowered[name])
+            if entry is None:
+                missing.append(name)
+            else:
+                answers[name] = (entry.user_id, entry.role)
+        if missing:
+            answers |= self._settle_missing(missing)
+        return answers
+
+    def _settle_missing(self, names: list[str]) -> dict[str, Answer]:
+        state = self.table.state()
+        lag = time.time() - state.updated_ms / 1000
+        if state.complete and lag < self.timing.stale_seconds:
+            recent = self._recent_creations(state)
+            if recent is not None:
+                return {name: recent.get(name.lower()) for name in names}
+        return self._resolve(names)
+
+    def _recent_creations(self, state: IndexState) -> dict[str, Answer] | None:
+        """The users made since the table's cursors and still there, by name: one read of
+        each event stream. None when those reads cannot settle it (too many events, or
+        events without the names), so the caller asks Keycloak name by name."""
+        admin = self.api.admin_events(state.admin_cursor - self.timing.overlap_ms,
+                                      ev.ADMIN_RESOURCE_TYPES, limit=EVENT_PAGE)
+        users = self.api.events(ev.USER_EVENT_TYPES, state.user_cursor - self.timing.overlap_ms,
+                                limit=EVENT_PAGE)
+        if len(admin) >= EVENT_PAGE or len(users) >= EVENT_PAGE:
+            return None
+        made: dict[str, tuple[str, set[str]]] = {}  # id -> (name, realm roles)
+        for event in sorted([*map(ev.admin_event, admin), *map(ev.user_event, users)],
+                            key=lambda e: e.time):
+            change = event.change
+            if isinstance(change, ev.Created):
+                if change.username is None:
+                    return None
+                made[change.user_id] = (change.username, set(change.roles))
+            elif isinstance(change, ev.Deleted):
+                made.pop(change.user_id, None)
+            elif isinstance(change, ev.RolesChanged) and change.user_id in made:
+                if change.added is None or change.removed is None:
+                    name, _ = made[change.user_id]
+                    made[change.user_id] = (name, {self._role_of(change.user_id).value})
+                else:
+                    name, roles = made[change.user_id]
+                    made[change.user_id] = (name, (roles | set(change.added))
+                                            - set(change.removed))
+            elif isinstance(change, ev.Updated) and change.user_id in made and change.username:
+                made[change.user_id] = (change.username, made[change.user_id][1])
+        return {name: (user_id, ucloud_role(roles | {Role.USER.value}))
+                for user_id, (name, roles) in made.items()}
+
+    def status(self) -> Json:
+        state = self.table.state()
+        return {"users": self.table.count(), "complete": state.complete,
+                "lagSeconds": round(max(0.0, time.time() - state.updated_ms / 1000), 1)
+                if state.updated_ms else None}
+
+    # Following
 
     def start(self) -> None:
-        """Load in the background and keep following; lookups work meanwhile."""
+        """Follow in the background (in every worker; the lease picks one)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._follow, name="user-index",
                                             daemon=True)
             self._thread.start()
 
-    def lookup(self, usernames: Iterable[str],
-               resolve_many: Callable[[list[str]], dict[str, tuple[str, Role] | None]],
-               ) -> dict[str, tuple[str, Role] | None]:
-        answers: dict[str, tuple[str, Role] | None] = {}
-        missing: list[str] = []
-        now = time.monotonic()
-        with self._lock:
-            for name in usernames:
-                user_id = self._ids.get(name.lower()) if self._loaded else None
-                if user_id is None or self._settling.get(user_id, 0.0) > now:
-                    missing.append(name)
-                else:
-                    answers[name] = (user_id, self._roles.get(user_id, Role.USER))
-        if missing:
-            found = resolve_many(missing)
-            with self._lock:
-                for name, hit in found.items():
-                    answers[name] = hit
-                    if hit is not None:
-                        self._put(name.lower(), hit[0], hit[1])
-        return answers
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self.table.release(self.holder)
 
-    def load(self) -> None:
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.table.lease(self.holder, self.timing.lease_seconds):
+                    self.step()
+            except (IdpackError, OSError, KeyError, ValueError) as exc:
+                log.warning("user index not current: %s", exc)
+            except Exception:
+                log.exception("user index follower failed; trying again")
+            self._stop.wait(self.timing.poll_seconds)
+
+    def step(self) -> None:
+        """One turn of the follower: a page of the build (until complete), the events
+        since the cursors, and now and then a page of the background check."""
+        state = self._fresh_state()
+        if not state.complete:
+            self._build_page(state)
+        self._apply_events(state)
+        if state.complete and time.monotonic() - self._last_scan >= self.timing.scan_seconds:
+            self._last_scan = time.monotonic()
+            self._scan_page(state)
+        self.table.save_state(state)
+
+    def catch_up(self) -> None:
+        """Steps until the table is complete and current (tests, and a first start)."""
+        while True:
+            self.step()
+            if self.table.state().complete:
+                return
+
+    def _fresh_state(self) -> IndexState:
+        state = self.table.state()
+        if self._realm_id is None:
+            self._realm_id = str(self.api.get()["id"])
+        now_ms = int(time.time() * 1000)
+        too_old = (state.complete and now_ms - state.admin_cursor
+                   > self.timing.max_cursor_age_seconds * 1000)
+        if state.realm_id != self._realm_id or too_old:
+            if state.realm_id:
+                log.warning("user index rebuilt: %s", "events since its cursor may have "
+                            "expired" if too_old else "the realm is another one")
+            self.table.clear()
+            # Events from just before the first page on: nothing falls between the two.
+            state = IndexState(realm_id=self._realm_id, admin_cursor=now_ms - 1000,
+                               user_cursor=now_ms - 1000, updated_ms=now_ms)
+            log.info("building the user index")
+        return state
+
+    def _build_page(self, state: IndexState) -> None:
         started = time.monotonic()
-        since_ms = int(time.time() * 1000) - 1000  # events from just before the read
-        users = self.api.all_users()
-        roles: dict[str, Role] = {}
-        for role in LOADED_ROLES:
-            for member in self.api.role_members(role.value):
-                roles[member["id"]] = role
-        with self._lock:
-            self._ids = {u["username"]: u["id"] for u in users}
-            self._names = {u["id"]: u["username"] for u in users}
-            self._roles = roles
-            self._since_ms = max(self._since_ms, since_ms)
-            self._loaded = True
-        log.info("indexed %d users in %.1f s", len(users), time.monotonic() - started)
+        page = self.api.users_page(state.build_offset, self.timing.build_page)
+        self.table.put_many(Entry(u["username"], u["id"], Role.USER, _uid(u)) for u in page)
+        state.build_offset += len(page)
+        if len(page) < self.timing.build_page:
+            for role in LOADED_ROLES:
+                members = self.api.role_members(role.value)
+                known = self.table.get_many(str(m["username"]) for m in members)
+                self.table.put_many(Entry(e.username, e.user_id, role, e.uid)
+                                    for e in known.values())
+            state.complete = True
+            log.info("user index complete: %d users", self.table.count())
+        else:
+            log.info("user index: %d users read (%.1f s a page)", state.build_offset,
+                     time.monotonic() - started)
 
-    def poll(self) -> None:
-        """Apply the admin events since the last poll."""
-        # dateFrom is inclusive and several events can share a millisecond: remember the
-        # ids applied at the newest one so they are neither missed nor applied twice.
-        events = [e for e in self.api.admin_events(self._since_ms, WATCHED)
-                  if not (int(e["time"]) == self._since_ms and e.get("id") in self._seen_at_since)]
-        changed = {e["resourcePath"].split("/")[1] for e in events
-                   if str(e.get("resourcePath", "")).startswith("users/")}
-        for user_id in changed:
-            self._refresh(user_id)
-        if events:
-            newest = max(int(e["time"]) for e in events)
-            if newest != self._since_ms:
-                self._since_ms, self._seen_at_since = newest, set()
-            self._seen_at_since |= {str(e.get("id")) for e in events if int(e["time"]) == newest}
+    def _apply_events(self, state: IndexState) -> None:
+        seen = set(state.seen)
+        fresh: list[ev.Event] = []
+        window: set[str] = set()  # ids the next read's overlap will show again
+        for stream in ("admin", "user"):
+            cursor = state.admin_cursor if stream == "admin" else state.user_cursor
+            since = cursor - self.timing.overlap_ms
+            events = self._read_all(stream, since)
+            fresh += [e for e in events if e.id not in seen]
+            newest = max([cursor, *(e.time for e in events)])
+            window |= {e.id for e in events if e.time >= newest - self.timing.overlap_ms}
+            if stream == "admin":
+                state.admin_cursor = newest
+            else:
+                state.user_cursor = newest
+        for event in sorted(fresh, key=lambda e: e.time):
+            if event.change is not None:
+                self._apply(event.change)
+        state.seen = sorted(window)
+        state.updated_ms = int(time.time() * 1000)
+
+    def _read_all(self, stream: str, since: int) -> list[ev.Event]:
+        read: list[ev.Event] = []
+        while True:
+            if stream == "admin":
+                page = [ev.admin_event(e) for e in self.api.admin_events(
+                    since, ev.ADMIN_RESOURCE_TYPES, first=len(read), limit=EVENT_PAGE)]
+            else:
+                page = [ev.user_event(e) for e in self.api.events(
+                    ev.USER_EVENT_TYPES, since, first=len(read), limit=EVENT_PAGE)]
+            read += page
+            if len(page) < EVENT_PAGE:
+                return read
+
+    def _apply(self, change: ev.Change) -> None:
+        if isinstance(change, ev.Deleted):
+            self.table.forget([change.user_id])
+        elif isinstance(change, ev.Created):
+            if change.username is None:
+                self._refresh(change.user_id)
+                return
+            roles = set(change.roles) | {Role.USER.value}
+            self.table.put_many([Entry(change.username, change.user_id, ucloud_role(roles),
+                                       change.uid)])
+        elif isinstance(change, ev.RolesChanged):
+            name = self.table.name_of(change.user_id)
+            if name is None:
+                return  # deleted since, or made by an event still to come
+            entry = self.table.get_many([name])[name]
+            try:
+                role = self._role_of(change.user_id)
+            except KeycloakRequestError as exc:
+                if exc.status == 404:
+                    return
+                raise
+            self.table.put_many([Entry(entry.username, entry.user_id, role, entry.uid)])
+        elif isinstance(change, ev.Updated):
+            name = self.table.name_of(change.user_id)
+            if name is None:
+                self._refresh(change.user_id)
+                return
+            entry = self.table.get_many([name])[name]
+            self.table.put_many([Entry(change.username or entry.username, entry.user_id,
+                                       entry.role,
+                                       change.uid if change.uid is not None else entry.uid)])
 
     def _refresh(self, user_id: str) -> None:
+        """Read one user whose event did not say enough."""
         try:
             user = self.api.user(user_id)
+            role = self._role_of(user_id)
         except KeycloakRequestError as exc:
             if exc.status != 404:
                 raise
-            with self._lock:
-                self._forget(user_id)
+            self.table.forget([user_id])
             return
-        role = self._role_of(user_id)
-        with self._lock:
-            self._forget(user_id)
-            self._put(user["username"], user_id, role)
-            # more of its changes may be on their way (a role given just after creation)
-            self._settling[user_id] = time.monotonic() + 2 * self.poll_seconds
+        self.table.put_many([Entry(str(user["username"]), user_id, role, _uid(user))])
 
-    def _put(self, username: str, user_id: str, role: Role) -> None:
-        self._ids[username] = user_id
-        self._names[user_id] = username
-        self._roles[user_id] = role
+    def _scan_page(self, state: IndexState) -> None:
+        """Compare one page of Keycloak's users (in username order) with the table's
+        entries of the same range, and mend what differs."""
+        page = self.api.users_page(state.scan_offset, self.timing.scan_page)
+        if not page:
+            state.scan_offset = 0
+            return
+        # The first page also covers the names before it, the last those after it.
+        first = "" if state.scan_offset == 0 else str(page[0]["username"])
+        last = "\U0010ffff" if len(page) < self.timing.scan_page else str(page[-1]["username"])
+        state.scan_offset = 0 if len(page) < self.timing.scan_page \
+            else state.scan_offset + len(page)
+        held = self.table.names_between(first, last)
+        for user in page:
+            entry = held.pop(user["username"], None)
+            if entry is None or entry.user_id != user["id"]:
+                log.info("user index mended: %s was missing", user["username"])
+                self._refresh(str(user["id"]))
+        for entry in held.values():  # in the table, not in Keycloak's page: gone?
+            self._refresh(entry.user_id)
 
-    def _forget(self, user_id: str) -> None:
-        name = self._names.pop(user_id, None)
-        if name is not None:
-            self._ids.pop(name, None)
-        self._roles.pop(user_id, None)
-        self._settling.pop(user_id, None)
 
-    def _follow(self) -> None:
-        last_load = 0.0
-        while True:
-            try:
-                if not self._loaded or time.monotonic() - last_load > self.reload_seconds:
-                    self.load()
-                    last_load = time.monotonic()
-                else:
-                    self.poll()
-            except (IdpackError, KeyError, ValueError) as exc:
-                log.warning("user index not current: %s", exc)
-            time.sleep(self.poll_seconds)
+def _uid(user: Json) -> int | None:
+    values = (user.get("attributes") or {}).get("uid") or []
+    try:
+        return int(values[0]) if values else None
+    except (TypeError, ValueError):
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,6 +99,8 @@ class SidecarRealm:
             "password_check_client_secret": SECRETS["IDPACK_PASSWORD_CHECK_CLIENT_SECRET"],
             "audience": "idpack-sidecar", "issuer": issuer(self.keycloak.url, self.name),
             "portal_url": "http://portal.test",
+            # The user index's SQLite file (the store's default folder is the checkout's).
+            "user_index": str(Path(tempfile.mkdtemp(prefix="idpack-index-")) / "index.sqlite"),
         }
         return SidecarSettings.from_env({}, stack_file=False, **(values | overrides))
 

@@ -41,7 +41,10 @@ def readyz() -> Response:
     if not people.client.ready(people.api.name):
         return error_response(503, "Identity store unavailable", "IDENTITY_STORE_UNAVAILABLE")
     store().ping()
-    return jsonify({"status": "ready"})
+    if people.index is None:
+        return jsonify({"status": "ready"})
+    # Ready while the index builds too: until it is complete, lookups ask Keycloak.
+    return jsonify({"status": "ready", "userIndex": people.index.status()})
 
 
 @blueprint.get("/openapi.json")

@@ -8,11 +8,12 @@ from idpack.keycloak.areas.base import PAGE_SIZE, Json, RealmEndpoint
 
 
 class EventsApi(RealmEndpoint):
-    def admin_events(self, since_ms: int, resource_types: list[str]) -> list[Json]:
+    def admin_events(self, since_ms: int, resource_types: list[str], *, first: int = 0,
+                     limit: int = PAGE_SIZE) -> list[Json]:
         """Admin events from `since_ms` on (epoch milliseconds), oldest first."""
         events: list[Json] = self._send("GET", "/admin-events", params={
             "dateFrom": str(since_ms), "resourceTypes": resource_types,
-            "direction": "asc", "max": PAGE_SIZE})
+            "direction": "asc", "first": first, "max": limit})
         return events
 
     def events(self, types: list[str], since_ms: int, *, until_ms: int | None = None,

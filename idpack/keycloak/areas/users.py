@@ -12,6 +12,12 @@ class UsersApi(RealmEndpoint):
         """Every user, briefly (id, username, ...), PAGE_SIZE a request."""
         return self._all("/users", {"briefRepresentation": "true"})
 
+    def users_page(self, first: int, limit: int, *, brief: bool = True) -> list[Json]:
+        """One page of the users in username order (brief: no attributes)."""
+        users: list[Json] = self._send("GET", "/users", params={
+            "first": first, "max": limit, "briefRepresentation": str(brief).lower()})
+        return users
+
     def users_by_username(self, username: str) -> list[Json]:
         """Users whose username is exactly this one (Keycloak lower-cases usernames)."""
         users: list[Json] = self._send("GET", "/users", params={

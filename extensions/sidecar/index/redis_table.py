@@ -1,0 +1,163 @@
+"""The index in Redis, shared by every replica: built once for the deployment, followed by
+one replica at a time (the lease), read by all with one HMGET a lookup. Per million
+users it takes about 190 MB of Redis memory (measured: README "Scale"), none in the
+replicas.
+
+Keys, under idpack:index:<realm>: `users` (hash: username -> {"i": id, "r": role,
+"u": uid}), `ids` (hash: id -> username), `uids` (hash: uid -> username), `sorted`
+(sorted set of the usernames, for the background check's ranges), `state`, `lease`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Self
+
+import redis
+
+from extensions.sidecar.index.table import Entry, IndexState
+from idpack.errors import IdpackError
+
+CHUNK = 1000
+
+# KEYS: users, ids, uids, sorted. ARGV: name, id, value, uid ('' when none), repeated.
+PUT = """
+for i = 1, #ARGV, 4 do
+  local name, id, value, uid = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local old_name = redis.call('HGET', KEYS[2], id)
+  if old_name and old_name ~= name then
+    redis.call('HDEL', KEYS[1], old_name)
+    redis.call('ZREM', KEYS[4], old_name)
+  end
+  local old = redis.call('HGET', KEYS[1], name)
+  if old then
+    local before = cjson.decode(old)
+    if before['i'] ~= id then redis.call('HDEL', KEYS[2], before['i']) end
+    if type(before['u']) == 'number' then
+      redis.call('HDEL', KEYS[3], string.format('%d', before['u']))
+    end
+  end
+  redis.call('HSET', KEYS[1], name, value)
+  redis.call('HSET', KEYS[2], id, name)
+  redis.call('ZADD', KEYS[4], 0, name)
+  if uid ~= '' then redis.call('HSET', KEYS[3], uid, name) end
+end
+"""
+# KEYS: users, ids, uids, sorted. ARGV: ids.
+FORGET = """
+for i = 1, #ARGV do
+  local name = redis.call('HGET', KEYS[2], ARGV[i])
+  if name then
+    local old = redis.call('HGET', KEYS[1], name)
+    if old then
+      local before = cjson.decode(old)
+      if type(before['u']) == 'number' then
+        redis.call('HDEL', KEYS[3], string.format('%d', before['u']))
+      end
+    end
+    redis.call('HDEL', KEYS[1], name)
+    redis.call('ZREM', KEYS[4], name)
+  end
+  redis.call('HDEL', KEYS[2], ARGV[i])
+end
+"""
+# KEYS: lease. ARGV: holder, milliseconds. 1 when the holder has it now.
+LEASE = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+"""
+
+
+class RedisIndexTable:
+    def __init__(self, client: redis.Redis, realm: str) -> None:
+        self.client = client
+        prefix = f"idpack:index:{realm}:"
+        self._users, self._ids, self._uids, self._sorted = (
+            prefix + "users", prefix + "ids", prefix + "uids", prefix + "sorted")
+        self._state, self._lease = prefix + "state", prefix + "lease"
+        self._put = client.register_script(PUT)
+        self._forget = client.register_script(FORGET)
+        self._take_lease = client.register_script(LEASE)
+        self._release = client.register_script(RELEASE)
+
+    @classmethod
+    def from_url(cls, url: str, realm: str) -> Self:
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+                                          health_check_interval=30)
+        except ValueError as exc:
+            raise IdpackError(f"user index {url}: {exc}") from None
+        return cls(client, realm)
+
+    @property
+    def _data_keys(self) -> list[str]:
+        return [self._users, self._ids, self._uids, self._sorted]
+
+    def get_many(self, usernames: Iterable[str]) -> dict[str, Entry]:
+        names = list(dict.fromkeys(usernames))
+        if not names:
+            return {}
+        values = self.client.hmget(self._users, names)
+        return {name: Entry.from_json(name, json.loads(value))
+                for name, value in zip(names, values, strict=True) if value is not None}
+
+    def name_of(self, user_id: str) -> str | None:
+        name = self.client.hget(self._ids, user_id)
+        return _text(name) if name is not None else None
+
+    def by_uid(self, uids: Iterable[int]) -> dict[int, Entry]:
+        wanted = list(dict.fromkeys(uids))
+        if not wanted:
+            return {}
+        names = self.client.hmget(self._uids, [str(u) for u in wanted])
+        entries = self.get_many(_text(n) for n in names if n is not None)
+        return {e.uid: e for e in entries.values() if e.uid is not None}
+
+    def put_many(self, entries: Iterable[Entry]) -> None:
+        batch: list[Any] = []
+        for entry in entries:
+            batch += [entry.username, entry.user_id, json.dumps(entry.to_json()),
+                      "" if entry.uid is None else str(entry.uid)]
+            if len(batch) >= 4 * CHUNK:
+                self._put(keys=self._data_keys, args=batch)
+                batch = []
+        if batch:
+            self._put(keys=self._data_keys, args=batch)
+
+    def forget(self, user_ids: Iterable[str]) -> None:
+        ids = list(user_ids)
+        for first in range(0, len(ids), CHUNK):
+            self._forget(keys=self._data_keys, args=ids[first:first + CHUNK])
+
+    def names_between(self, first: str, last: str) -> dict[str, Entry]:
+        names = [_text(n) for n in self.client.zrangebylex(self._sorted, f"[{first}",
+                                                            f"[{last}")]
+        return self.get_many(names)
+
+    def count(self) -> int:
+        return int(self.client.hlen(self._users))
+
+    def state(self) -> IndexState:
+        raw = self.client.get(self._state)
+        return IndexState.from_json(json.loads(raw) if raw is not None else None)
+
+    def save_state(self, state: IndexState) -> None:
+        self.client.set(self._state, json.dumps(state.to_json()))
+
+    def clear(self) -> None:
+        self.client.delete(*self._data_keys, self._state)
+
+    def lease(self, holder: str, seconds: float) -> bool:
+        return bool(self._take_lease(keys=[self._lease], args=[holder, int(seconds * 1000)]))
+
+    def release(self, holder: str) -> None:
+        self._release(keys=[self._lease], args=[holder])
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,93 @@
+"""What the index keeps, and the small interface both of its tables (SQLite, Redis) offer.
+Usernames are kept as Keycloak keeps them: lower case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from extensions.sidecar.roles import Role
+
+
+@dataclass(frozen=True)
+class Entry:
+    username: str
+    user_id: str
+    role: Role
+    uid: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"i": self.user_id, "r": self.role.value, "u": self.uid}
+
+    @classmethod
+    def from_json(cls, username: str, value: dict[str, Any]) -> Entry:
+        uid = value.get("u")
+        return cls(username, str(value["i"]), Role(value["r"]), int(uid) if uid is not None
+                   else None)
+
+
+@dataclass
+class IndexState:
+    """How far the index got. `complete`: every user Keycloak held when the build began is
+    in, and every event since `admin_cursor`/`user_cursor` (epoch ms) is applied; the ids
+    of the events at and just before the cursors are remembered so a re-read of that
+    overlap applies none twice."""
+
+    realm_id: str = ""
+    complete: bool = False
+    build_offset: int = 0  # users read so far by a build under way
+    admin_cursor: int = 0
+    user_cursor: int = 0
+    seen: list[str] = field(default_factory=list)
+    scan_offset: int = 0  # where the background check goes on
+    updated_ms: int = 0  # when the follower last applied events (lag = now - this)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any] | None) -> IndexState:
+        if not value:
+            return cls()
+        known = {k: v for k, v in value.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class IndexTable(Protocol):
+    def get_many(self, usernames: Iterable[str]) -> dict[str, Entry]:
+        """The entries of these (lower-case) usernames that exist."""
+
+    def name_of(self, user_id: str) -> str | None:
+        """The username the index holds for a Keycloak id."""
+
+    def by_uid(self, uids: Iterable[int]) -> dict[int, Entry]:
+        """The entries of these uids that exist."""
+
+    def put_many(self, entries: Iterable[Entry]) -> None:
+        """Add or replace entries (a user renamed loses the old name)."""
+
+    def forget(self, user_ids: Iterable[str]) -> None:
+        """Remove the entries of these Keycloak ids."""
+
+    def names_between(self, first: str, last: str) -> dict[str, Entry]:
+        """The entries whose username sorts from `first` to `last`, both included."""
+
+    def count(self) -> int:
+        """How many users the index holds."""
+
+    def state(self) -> IndexState:
+        ...
+
+    def save_state(self, state: IndexState) -> None:
+        ...
+
+    def clear(self) -> None:
+        """Forget every entry and the state (a rebuild follows)."""
+
+    def lease(self, holder: str, seconds: float) -> bool:
+        """Take or renew the follower's lease: True while `holder` holds it (one holder
+        per table at a time; a holder that stops renewing loses it after `seconds`)."""
+
+    def release(self, holder: str) -> None:
+        ...

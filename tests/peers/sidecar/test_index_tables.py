@@ -1,0 +1,81 @@
+"""The user index's two tables, SQLite (one a replica) and Redis (one for all), through one
+contract: what a lookup, the follower and the background check rely on."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from extensions.sidecar.index import Entry, IndexState, IndexTable, open_index_table
+from extensions.sidecar.roles import Role
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def table(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexTable]:
+    realm = f"r-{secrets.token_hex(3)}"
+    if request.param == "redis":
+        yield open_index_table(request.getfixturevalue("redis_url"), realm)
+    else:
+        yield open_index_table(str(tmp_path / "index.sqlite"), realm)
+
+
+def test_entries_are_found_by_name_id_and_uid(table: IndexTable) -> None:
+    table.put_many([Entry("ada", "id-1", Role.USER, 1), Entry("bo", "id-2", Role.ADMIN, None)])
+    assert table.get_many(["ada", "bo", "nobody"]) == {
+        "ada": Entry("ada", "id-1", Role.USER, 1), "bo": Entry("bo", "id-2", Role.ADMIN)}
+    assert table.name_of("id-2") == "bo"
+    assert table.by_uid([1, 99]) == {1: Entry("ada", "id-1", Role.USER, 1)}
+    assert table.count() == 2
+
+
+def test_a_rename_drops_the_old_name_and_a_deletion_everything(table: IndexTable) -> None:
+    table.put_many([Entry("ada", "id-1", Role.USER, 7)])
+    table.put_many([Entry("ada-lovelace", "id-1", Role.ADMIN, 7)])
+    assert table.get_many(["ada"]) == {}
+    assert table.get_many(["ada-lovelace"])["ada-lovelace"].role == Role.ADMIN
+    assert table.by_uid([7])[7].username == "ada-lovelace"
+    table.forget(["id-1", "never-there"])
+    assert table.get_many(["ada-lovelace"]) == {}
+    assert table.by_uid([7]) == {}
+    assert table.name_of("id-1") is None
+    assert table.count() == 0
+
+
+def test_ranges_of_names_for_the_background_check(table: IndexTable) -> None:
+    table.put_many(Entry(f"user{n:03d}", f"id-{n}", Role.USER) for n in range(10))
+    assert sorted(table.names_between("user002", "user004")) == ["user002", "user003",
+                                                                 "user004"]
+    assert sorted(table.names_between("", "user001")) == ["user000", "user001"]
+    assert len(table.names_between("user008", "\U0010ffff")) == 2
+
+
+def test_state_is_kept_and_clear_forgets_it_with_the_entries(table: IndexTable) -> None:
+    assert table.state() == IndexState()
+    table.put_many([Entry("ada", "id-1", Role.USER)])
+    table.save_state(IndexState(realm_id="r", complete=True, admin_cursor=5, seen=["e1"]))
+    assert table.state().complete
+    assert table.state().seen == ["e1"]
+    table.clear()
+    assert table.state() == IndexState()
+    assert table.count() == 0
+
+
+def test_one_holder_at_a_time_has_the_lease(table: IndexTable) -> None:
+    assert table.lease("worker-1", 30)
+    assert table.lease("worker-1", 30)  # renewed
+    assert not table.lease("worker-2", 30)
+    table.release("worker-1")
+    assert table.lease("worker-2", 0.05)
+    time.sleep(0.1)  # worker-2 stopped renewing: the lease ran out
+    assert table.lease("worker-1", 30)
+
+
+def test_a_table_of_another_realm_starts_empty(tmp_path: Path) -> None:
+    first = open_index_table(str(tmp_path / "index.sqlite"), "one")
+    first.put_many([Entry("ada", "id-1", Role.USER)])
+    assert open_index_table(str(tmp_path / "index.sqlite"), "one").count() == 1
+    assert open_index_table(str(tmp_path / "index.sqlite"), "two").count() == 0
