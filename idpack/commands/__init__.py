@@ -34,6 +34,8 @@ COMMANDS = {
                           "docker-compose.yml: images and secrets."),
     "health": LazyCommand("idpack.commands.health", "health", "Check one of idpack's "
                           "services from inside its container (compose health checks)."),
+    "users": LazyCommand("idpack.commands.users", "users", "Users in bulk: a resumable "
+                         "import into Keycloak."),
     "config": LazyCommand("idpack.commands.config", "config", "Print each service's "
                           "effective settings, and where each came from."),
 }

@@ -14,7 +14,8 @@ were handled; a new run skips those without asking Keycloak, and whatever it rep
 (the batch a crash cut off) Keycloak skips. A batch Keycloak refuses (one user it
 cannot take fails the whole transaction) is split in halves until the users it cannot
 take stand alone; those go into the report with Keycloak's reason, the rest are
-imported."""
+imported. Keycloak imports a user whose realm role or identity provider does not exist
+without it, silently: such users are refused here before they are sent."""
 
 from __future__ import annotations
 
@@ -94,6 +95,8 @@ class UserImporter:
         self.batch_size = batch_size
         self.parallel = parallel
         self._lock = threading.Lock()
+        self._roles: set[str] = set()
+        self._providers: set[str] = set()
         # Users made through the API get the realm's default roles; imported ones do not,
         # unless they carry them.
         self._default_role = f"default-roles-{api.name}" if default_roles else None
@@ -102,6 +105,8 @@ class UserImporter:
             progress: Progress | None = None) -> ImportReport:
         report = ImportReport()
         started = time.monotonic()
+        self._roles = {str(r["name"]) for r in self.api.realm_roles()}
+        self._providers = set(self.api.identity_provider_aliases())
         source = iter(users)
         skip = checkpoint.done() if checkpoint else 0
         if skip:
@@ -152,7 +157,29 @@ class UserImporter:
             roles.insert(0, self._default_role)
         return {**user, "realmRoles": roles}
 
+    def _unknown_references(self, user: Json) -> str | None:
+        roles = [str(r) for r in user.get("realmRoles") or [] if str(r) not in self._roles]
+        if roles:
+            return f"realm role {roles[0]!r} does not exist in realm {self.api.name}"
+        for link in user.get("federatedIdentities") or []:
+            if str(link.get("identityProvider")) not in self._providers:
+                return (f"identity provider {link.get('identityProvider')!r} does not "
+                        f"exist in realm {self.api.name}")
+        return None
+
     def _import(self, batch: list[Json], report: ImportReport) -> None:
+        checked = []
+        for user in batch:
+            reason = self._unknown_references(user)
+            if reason is None:
+                checked.append(user)
+            else:
+                with self._lock:
+                    report.refused.append(Refused(str(user.get("username")), reason))
+        if checked:
+            self._send(checked, report)
+
+    def _send(self, batch: list[Json], report: ImportReport) -> None:
         try:
             result = self.api.partial_import({"users": batch}, if_exists="SKIP")
         except KeycloakRequestError as exc:
@@ -164,8 +191,8 @@ class UserImporter:
                                                   exc.reason or f"HTTP {exc.status}"))
                 return
             middle = len(batch) // 2
-            self._import(batch[:middle], report)
-            self._import(batch[middle:], report)
+            self._send(batch[:middle], report)
+            self._send(batch[middle:], report)
             return
         with self._lock:
             for item in result.get("results") or []:

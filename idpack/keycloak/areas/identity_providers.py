@@ -7,6 +7,11 @@ from idpack.keycloak.areas.base import Json, RealmEndpoint, _q
 
 
 class IdentityProvidersApi(RealmEndpoint):
+    def identity_provider_aliases(self) -> list[str]:
+        providers: list[Json] = self._send("GET", "/identity-provider/instances",
+                                           params={"briefRepresentation": "true"})
+        return [str(p["alias"]) for p in providers]
+
     def create_identity_provider(self, representation: Json) -> None:
         self._send("POST", "/identity-provider/instances", representation)
 

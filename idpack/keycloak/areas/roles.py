@@ -15,6 +15,10 @@ class RolesApi(RealmEndpoint):
     def delete_role(self, name: str) -> None:
         self._send("DELETE", f"/roles/{_q(name)}")
 
+    def realm_roles(self) -> list[Json]:
+        roles: list[Json] = self._send("GET", "/roles", params={"briefRepresentation": "true"})
+        return roles
+
     def role(self, name: str) -> Json:
         role: Json = self._send("GET", f"/roles/{_q(name)}")
         return role
