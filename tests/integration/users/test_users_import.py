@@ -70,7 +70,8 @@ def test_a_cut_off_import_goes_on_where_it_stopped(
     resumed = idpack(keycloak, "users", "import", str(source), "--realm", realm)
 
     assert resumed.returncode == 0, resumed.stderr
-    assert "10 added" in resumed.stdout and "30 done by an earlier run" in resumed.stdout
+    assert "10 added" in resumed.stdout
+    assert "30 done by an earlier run" in resumed.stdout
     assert sorted(n for n in usernames(keycloak_admin, realm) if n.startswith("resumed-")) \
         == [f"resumed-{n:03d}" for n in range(30, 40)]
 
