@@ -1,12 +1,21 @@
-"""lookupUsers and getUserInfo through the sidecar, served by gunicorn (2 workers), on a
-realm of 10,000 users.
+"""The sidecar at the size of the directory: `idpack sidecar` (gunicorn, 2 workers) on a
+realm of N users, with its user index in SQLite (one a replica) and in Redis (one for
+all replicas), against a baseline sidecar measured in the same run.
 
-lookupUsers with 100 usernames: p50 and p99 over repeated calls, against the naive
-baseline measured in the same run: 100 sequential Admin API lookups by username, by
-the same service-account client. Then getUserInfo requests per second from 8
-concurrent callers.
+The baseline is the design before the shared index when `--baseline-source DIR` names a
+checkout of it (`git archive b66e39b | tar -x -C DIR`: every worker loads every user and
+reloads every 5 minutes), else the sidecar without an index (a Keycloak search a name).
+Its figures are taken where it finishes within `--baseline-timeout`.
 
-    .venv/bin/python bench/sidecar_lookup.py [--users 10000] [--calls 60]
+For each: seconds until ready (index complete); memory of the replica (gunicorn's master
+and workers, and Redis's for the Redis index); lookupUsers of 100 names (half unknown),
+p50/p99 at 8 concurrent callers; Keycloak requests for one lookupUsers of 500 unknown
+names and a second at rest (counted at a recording proxy between the sidecar and
+Keycloak); how long a user made in Keycloak takes to show in lookupUsers.
+
+The realm is `dir-N` as bench/directory.py seeds it (seeded here when missing):
+
+    .venv/bin/python bench/sidecar_lookup.py --users 100000 [--baseline-source DIR]
 """
 
 from __future__ import annotations
@@ -15,165 +24,232 @@ import argparse
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 import requests
 
-from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
-from idpack.keycloak.oidc import client_credentials_token, password_grant
+from bench.directory import SECRETS, percentile, seed
+from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.oidc import client_credentials_token, issuer
 from idpack.keycloak.target import KeycloakTarget
 from idpack.processes import free_port
-from provisioning.config import load_config
-from provisioning.engine import apply_plan, plan_realm
 from tests.support.keycloak import keycloak_for_tests
-from tests.support.realm import SECRETS as TEST_SECRETS
-from tests.support.realm import token_client
+from tests.support.recording_proxy import Recorded, recording_proxy
+from tests.support.redis_server import redis_server
 
 REPO = Path(__file__).resolve().parents[1]
-REALM = "bench-sidecar"
-SECRETS = {**TEST_SECRETS, "BENCH_CLIENT_SECRET": "bench-sidecar-4"}
-OVERLAY = "clients:" + token_client("bench-users", "BENCH_CLIENT_SECRET") + "\n"
-PASSWORD = secrets.token_urlsafe(12) + "-Aa1!"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+@dataclass
+class Figures:
+    name: str
+    ready_seconds: float | None = None
+    rss_mib: float = 0.0
+    redis_mib: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    unknown_500_requests: int = 0
+    rest_requests_a_second: float = 0.0
+    visible_ms: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
-def prepare_realm(admin: KeycloakAdminClient, users: int, scratch: Path) -> None:
-    overlay = scratch / "bench.yaml"
-    overlay.write_text(OVERLAY)
-    config = load_config([REPO / "realm-config" / "mikrocloud.yaml", overlay], SECRETS,
-                         realm=REALM).config
-    api = admin.realm(REALM)
-    apply_plan(api, plan_realm(api, config, base_dir=REPO / "realm-config"), lambda _: None)
-    started = time.perf_counter()
-    batch = 500
-    for first in range(0, users, batch):
-        api.partial_import({"users": [{
-            "username": f"bench-user-{i:05d}", "enabled": True, "emailVerified": True,
-            "email": f"bench-user-{i:05d}@example.org", "firstName": "Bench", "lastName": f"{i}",
-            "credentials": [{"type": "password", "value": PASSWORD}] if i == 0 else [],
-            # A bulk import skips the default roles a created user gets; give them.
-            "realmRoles": [f"default-roles-{REALM}"],
-        } for i in range(first, min(users, first + batch))]})
-    print(f"imported {users} users in {time.perf_counter() - started:.1f} s", flush=True)
-
-
-def start_sidecar(keycloak: KeycloakTarget, scratch: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, **SECRETS, "KEYCLOAK_URL": keycloak.url, "IDPACK_REALM": REALM,
-           "IDPACK_SIDECAR_PORT": str(port), "IDPACK_SIDECAR_WORKERS": "2",
-           "IDPACK_HOME": str(scratch)}
-    log = (scratch / "sidecar.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"], cwd=REPO, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+def replica_rss_mib(pid: int) -> float:
+    """gunicorn's master and its workers, resident."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
         try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines()
+                              if line.startswith("VmRSS:")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+@contextmanager
+def sidecar(proxy: Recorded, keycloak: KeycloakTarget, realm: str, scratch: Path,
+            index: str | None, source: Path = REPO,
+            ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = free_port()
+    home = scratch / f"home-{port}"
+    home.mkdir()
+    env = {**os.environ, **SECRETS, "KEYCLOAK_URL": proxy.url, "IDPACK_REALM": realm,
+           "IDPACK_SIDECAR_PORT": str(port), "IDPACK_SIDECAR_WORKERS": "2",
+           "IDPACK_HOME": str(home), "IDPACK_SIDECAR_ISSUER": issuer(keycloak.url, realm),
+           "PYTHONPATH": str(source), "IDPACK_KEYCLOAK_TIMEOUT": "60"}
+    if index is None:
+        env["IDPACK_SIDECAR_INDEX_USERS"] = "false"
+    elif index != "legacy":
+        env["IDPACK_SIDECAR_INDEX"] = index
+    log = (scratch / f"sidecar-{port}.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"], cwd=source,
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit((scratch / f"sidecar-{port}.log").read_text())
             time.sleep(0.2)
-    raise SystemExit((scratch / "sidecar.log").read_text())
+        yield process, url
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: KeycloakAdminClient,
+            realm: str, users: int, scratch: Path, index: str | None, *, timeout: float,
+            source: Path = REPO, redis_client: redis.Redis | None = None) -> Figures:
+    figures = Figures(name)
+    token = client_credentials_token(keycloak.url, realm, "example-service",
+                                     SECRETS["EXAMPLE_SERVICE_CLIENT_SECRET"]).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    rng = random.Random(7)
+    names = [f"user{rng.randrange(users):07d}" for _ in range(20_000)]
+    redis_before = redis_client.info("memory")["used_memory"] if redis_client else 0
+    started = time.monotonic()
+    with sidecar(proxy, keycloak, realm, scratch, index, source) as (process, url):
+        session = requests.Session()
+
+        def lookup(batch: list[str]) -> dict[str, object]:
+            answer = session.post(f"{url}/auth/users/lookup", json={"users": batch},
+                                  headers=headers, timeout=120)
+            assert answer.status_code == 200, answer.text
+            results: dict[str, object] = answer.json()["results"]
+            return results
+
+        # Ready: the index complete (its /readyz says so), or for the designs without
+        # that report, lookups answered from memory (fast) ten times running.
+        fast = 0
+        while time.monotonic() - started < timeout:
+            ready = requests.get(f"{url}/readyz", timeout=30).json()
+            if (ready.get("userIndex") or {}).get("complete"):
+                break
+            if index in (None, "legacy"):
+                began = time.perf_counter()
+                lookup(rng.sample(names, 100))
+                fast = fast + 1 if time.perf_counter() - began < 0.05 else 0
+                if fast >= 10:
+                    break
+            time.sleep(1)
+        else:
+            figures.notes.append(f"not ready within {timeout:.0f} s")
+        waited = time.monotonic() - started
+        figures.ready_seconds = None if figures.notes else waited
+        figures.rss_mib = replica_rss_mib(process.pid)
+        if redis_client is not None:
+            figures.redis_mib = (redis_client.info("memory")["used_memory"]
+                                 - redis_before) / 2**20
+
+        def half_unknown(n: int) -> float:
+            batch = [*rng.sample(names, 50), *(f"nobody-{n}-{k}" for k in range(50))]
+            began = time.perf_counter()
+            lookup(batch)
+            return time.perf_counter() - began
+
+        with ThreadPoolExecutor(8) as pool:
+            times = list(pool.map(half_unknown, range(200)))
+        figures.p50_ms, figures.p99_ms = percentile(times, .5) * 1000, percentile(times, .99) * 1000
+
+        mark = len(proxy.requests)
+        lookup([f"unknown-{secrets.token_hex(4)}-{k}" for k in range(500)])
+        figures.unknown_500_requests = len(proxy.since(mark))
+
+        mark, rest = len(proxy.requests), 30.0
+        time.sleep(rest)
+        figures.rest_requests_a_second = len(proxy.since(mark)) / rest
+
+        newcomer = f"newcomer-{secrets.token_hex(4)}"
+        admin.realm(realm).create_user({"username": newcomer, "enabled": True})
+        made = time.perf_counter()
+        while lookup([newcomer])[newcomer] is None:
+            time.sleep(0.02)
+        figures.visible_ms = (time.perf_counter() - made) * 1000
+    return figures
+
+
+def report(results: list[Figures], users: int) -> None:
+    base = results[-1]
+    print(f"\nThe sidecar on {users:,} users, against the baseline ({base.name}), same run")
+    rows = [("ready (index complete), s", "ready_seconds", "<= 60"),
+            ("replica memory, MiB", "rss_mib", "<= 512"),
+            ("Redis memory, MiB", "redis_mib", ""),
+            ("lookupUsers 100 (half unknown) p50, ms", "p50_ms", ""),
+            ("lookupUsers 100 (half unknown) p99, ms", "p99_ms", "<= 20"),
+            ("Keycloak requests, 500 unknown names", "unknown_500_requests", "<= 3"),
+            ("Keycloak requests a second at rest", "rest_requests_a_second", "<= 1"),
+            ("new user visible after, ms", "visible_ms", "<= 3000")]
+    print(f"  {'figure':42}" + "".join(f"{f.name:>16}" for f in results) + "   target")
+    for label, attribute, target in rows:
+        cells = []
+        for figures in results:
+            value = getattr(figures, attribute)
+            cells.append(f"{'-':>16}" if value is None else f"{value:16.1f}")
+        print(f"  {label:42}" + "".join(cells) + f"   {target}")
+    for figures in results[:-1]:
+        ratios = []
+        for label, attribute in (("p99", "p99_ms"), ("memory", "rss_mib"),
+                                 ("unknown-name requests", "unknown_500_requests"),
+                                 ("requests at rest", "rest_requests_a_second")):
+            mine, theirs = getattr(figures, attribute), getattr(base, attribute)
+            if mine and theirs:
+                ratios.append(f"{label} {theirs / mine:.1f}x less")
+        print(f"  {figures.name} against {base.name}: " + ", ".join(ratios))
+    for figures in results:
+        for note in figures.notes:
+            print(f"  {figures.name}: {note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--calls", type=int, default=60)
+    parser.add_argument("--baseline-source", type=Path,
+                        help="a checkout of the design to compare with (see above)")
+    parser.add_argument("--baseline-timeout", type=float, default=900.0)
+    parser.add_argument("--state", type=Path, default=REPO / ".idpack" / "bench-directory")
     args = parser.parse_args()
+    args.state.mkdir(parents=True, exist_ok=True)
+    realm = f"dir-{args.users}"
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
-            keycloak_for_tests(Path(scratch_dir) / "keycloak") as keycloak:
+            keycloak_for_tests(Path(scratch_dir) / "keycloak") as keycloak, \
+            recording_proxy(keycloak.url) as proxy, \
+            redis_server(Path(scratch_dir)) as redis_url:
         scratch = Path(scratch_dir)
-        admin = KeycloakAdminClient.connect(keycloak)
-        sidecar = None
-        try:
-            prepare_realm(admin, args.users, scratch)
-            sidecar, url = start_sidecar(keycloak, scratch)
-            service_token = client_credentials_token(
-                keycloak.url, REALM, "example-service",
-                SECRETS["EXAMPLE_SERVICE_CLIENT_SECRET"]).json()["access_token"]
-            headers = {"Authorization": f"Bearer {service_token}"}
-            names = [f"bench-user-{i:05d}" for i in range(args.users)]
-            rng = random.Random(7)
-            session = requests.Session()
-            # Warm up: each worker loads its index in the background at start (a cost paid
-            # once, shown here); until then it asks Keycloak name by name.
-            warm_started, fast = time.perf_counter(), 0
-            while fast < 10 and time.perf_counter() - warm_started < 120:
-                started = time.perf_counter()
-                session.post(f"{url}/auth/users/lookup", json={"users": rng.sample(names, 100)},
-                             headers=headers)
-                fast = fast + 1 if time.perf_counter() - started < 0.05 else 0
-            print(f"workers' indexes loaded and warm after "
-                  f"{time.perf_counter() - warm_started:.1f} s", flush=True)
-            baseline_client = KeycloakAdminClient.for_service_account(
-                keycloak.url, ServiceAccountLogin(REALM, "idpack-sidecar",
-                                                  SECRETS["IDPACK_SIDECAR_CLIENT_SECRET"]))
-            api = baseline_client.realm(REALM)
-            api.users_by_username(names[0])
-
-            sidecar_times, baseline_times = [], []
-            for _ in range(args.calls):
-                batch = rng.sample(names, 100)
-                started = time.perf_counter()
-                answer = session.post(f"{url}/auth/users/lookup", json={"users": batch},
-                                      headers=headers)
-                sidecar_times.append(time.perf_counter() - started)
-                assert answer.status_code == 200
-                assert None not in answer.json()["results"].values()
-                started = time.perf_counter()
-                for name in batch:
-                    api.users_by_username(name)
-                baseline_times.append(time.perf_counter() - started)
-
-            p50, p99 = percentile(sidecar_times, .5), percentile(sidecar_times, .99)
-            b50, b99 = percentile(baseline_times, .5), percentile(baseline_times, .99)
-            print(f"lookupUsers, 100 usernames of {args.users}, {args.calls} calls")
-            print(f"  sidecar (gunicorn, 2 workers)     p50 {p50 * 1000:7.1f} ms   "
-                  f"p99 {p99 * 1000:7.1f} ms")
-            print(f"  baseline: 100 sequential lookups  p50 {b50 * 1000:7.1f} ms   "
-                  f"p99 {b99 * 1000:7.1f} ms")
-            print(f"  speed-up at p50: {b50 / p50:.1f}x, at p99: {b99 / p99:.1f}x "
-                  "(targets: >= 5x, p99 within 100 ms)", flush=True)
-
-            user_token = password_grant(keycloak.url, REALM, "bench-users",
-                                        SECRETS["BENCH_CLIENT_SECRET"], names[0],
-                                        PASSWORD).json()["access_token"]
-            user_headers = {"Authorization": f"Bearer {user_token}"}
-            duration, callers = 10.0, 8
-            stop_at = time.perf_counter() + duration
-
-            def hammer() -> int:
-                own = requests.Session()
-                done = 0
-                while time.perf_counter() < stop_at:
-                    response = own.get(f"{url}/auth/users/userInfo", headers=user_headers)
-                    assert response.status_code == 200, response.text
-                    done += 1
-                return done
-
-            with ThreadPoolExecutor(callers) as pool:
-                total = sum(pool.map(lambda _: hammer(), range(callers)))
-            print(f"getUserInfo: {total / duration:.0f} requests/s "
-                  f"({callers} concurrent callers, {duration:.0f} s)")
-            print(f"  (single-call latency median {statistics.median(sidecar_times):.3f} s "
-                  "for lookups, above)")
-        finally:
-            if sidecar is not None:
-                sidecar.terminate()
-                sidecar.wait(30)
-            if REALM in admin.realm_names():
-                admin.delete_realm(REALM)
+        admin = KeycloakAdminClient.connect(keycloak, timeout=600)
+        seed(admin, realm, args.users, args.state)
+        results = [
+            measure("SQLite index", proxy, keycloak, admin, realm, args.users, scratch,
+                    str(scratch / "index.sqlite"), timeout=3600),
+            measure("Redis index", proxy, keycloak, admin, realm, args.users, scratch,
+                    redis_url, timeout=3600, redis_client=redis.Redis.from_url(redis_url)),
+        ]
+        if args.baseline_source:
+            results.append(measure("before (per worker)", proxy, keycloak, admin, realm,
+                                   args.users, scratch, "legacy",
+                                   timeout=args.baseline_timeout,
+                                   source=args.baseline_source.resolve()))
+        else:
+            results.append(measure("no index", proxy, keycloak, admin, realm, args.users,
+                                   scratch, None, timeout=60))
+        report(results, args.users)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,11 @@ One follower at a time (whichever worker holds the table's lease) keeps it:
 
 A lookup reads the table. A name it lacks either does not exist or was made after the
 last applied event; one read of each event stream since then (two requests, however
-many names) settles them all. While the table is incomplete, or the follower has fallen
-behind, the names it lacks are asked of Keycloak one by one: slower, never wrong."""
+many names) settles them all. Lookups that arrive together share one such read (the
+first that began after they arrived, so a user made before a lookup is always found):
+under load a worker has one read in flight, not one a request. While the table is
+incomplete, or the follower has fallen behind, the names it lacks are asked of Keycloak
+one by one: slower, never wrong."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,9 +73,11 @@ class UserIndex:
         self.timing = timing or IndexTiming()
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._realm_id: str | None = None
-        self._last_scan = 0.0
+        self._last_scan = time.monotonic()  # the first check page after scan_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._recent = SharedRead(self._recent_creations)
+        self._readers = ThreadPoolExecutor(1, thread_name_prefix="index-events")
 
     # Reading
 
@@ -96,19 +102,27 @@ class UserIndex:
         state = self.table.state()
         lag = time.time() - state.updated_ms / 1000
         if state.complete and lag < self.timing.stale_seconds:
-            recent = self._recent_creations(state)
+            recent = self._recent.get()
             if recent is not None:
                 return {name: recent.get(name.lower()) for name in names}
         return self._resolve(names)
 
-    def _recent_creations(self, state: IndexState) -> dict[str, Answer] | None:
+    def remember(self, entries: Iterable[Entry]) -> None:
+        """Users this sidecar just made: in the table at once (their events follow)."""
+        self.table.put_many(entries)
+
+    def _recent_creations(self) -> dict[str, Answer] | None:
         """The users made since the table's cursors and still there, by name: one read of
         each event stream. None when those reads cannot settle it (too many events, or
         events without the names), so the caller asks Keycloak name by name."""
-        admin = self.api.admin_events(state.admin_cursor - self.timing.overlap_ms,
-                                      ev.ADMIN_RESOURCE_TYPES, limit=EVENT_PAGE)
+        state = self.table.state()
+        # Both streams at once: a lookup waits for the slower read, not for both.
+        admin_read = self._readers.submit(
+            self.api.admin_events, state.admin_cursor - self.timing.overlap_ms,
+            ev.ADMIN_RESOURCE_TYPES, limit=EVENT_PAGE)
         users = self.api.events(ev.USER_EVENT_TYPES, state.user_cursor - self.timing.overlap_ms,
                                 limit=EVENT_PAGE)
+        admin = admin_read.result()
         if len(admin) >= EVENT_PAGE or len(users) >= EVENT_PAGE:
             return None
         made: dict[str, tuple[str, set[str]]] = {}  # id -> (name, realm roles)
@@ -157,19 +171,23 @@ class UserIndex:
 
     def _follow(self) -> None:
         while not self._stop.is_set():
+            building = False
             try:
                 if self.table.lease(self.holder, self.timing.lease_seconds):
                     self.step()
+                    building = not self.table.state().complete
             except (IdpackError, OSError, KeyError, ValueError) as exc:
                 log.warning("user index not current: %s", exc)
             except Exception:
                 log.exception("user index follower failed; trying again")
-            self._stop.wait(self.timing.poll_seconds)
+            if not building:  # a build goes on page after page
+                self._stop.wait(self.timing.poll_seconds)
 
     def step(self) -> None:
         """One turn of the follower: a page of the build (until complete), the events
         since the cursors, and now and then a page of the background check."""
         state = self._fresh_state()
+        self.table.cycle = state.scan_cycle
         if not state.complete:
             self._build_page(state)
         self._apply_events(state)
@@ -299,25 +317,69 @@ class UserIndex:
         self.table.put_many([Entry(str(user["username"]), user_id, role, _uid(user))])
 
     def _scan_page(self, state: IndexState) -> None:
-        """Compare one page of Keycloak's users (in username order) with the table's
-        entries of the same range, and mend what differs."""
+        """Compare one page of Keycloak's users with the table and mend what differs;
+        mark the entries seen. At the end of a round, an entry no page and no event
+        marked is asked about: gone from Keycloak without an event, it is removed."""
         page = self.api.users_page(state.scan_offset, self.timing.scan_page)
-        if not page:
-            state.scan_offset = 0
-            return
-        # The first page also covers the names before it, the last those after it.
-        first = "" if state.scan_offset == 0 else str(page[0]["username"])
-        last = "\U0010ffff" if len(page) < self.timing.scan_page else str(page[-1]["username"])
-        state.scan_offset = 0 if len(page) < self.timing.scan_page \
-            else state.scan_offset + len(page)
-        held = self.table.names_between(first, last)
+        held = self.table.get_many(str(u["username"]) for u in page)
         for user in page:
-            entry = held.pop(user["username"], None)
+            entry = held.get(str(user["username"]))
             if entry is None or entry.user_id != user["id"]:
                 log.info("user index mended: %s was missing", user["username"])
                 self._refresh(str(user["id"]))
-        for entry in held.values():  # in the table, not in Keycloak's page: gone?
+        self.table.stamp([str(u["username"]) for u in page], state.scan_cycle)
+        if len(page) == self.timing.scan_page:
+            state.scan_offset += len(page)
+            return
+        for entry in self.table.unstamped(state.scan_cycle):
+            log.info("user index: checking %s, which the last round did not see",
+                     entry.username)
             self._refresh(entry.user_id)
+        state.scan_offset = 0
+        state.scan_cycle += 1
+        self.table.cycle = state.scan_cycle
+
+
+class SharedRead:
+    """One read at a time, shared: a caller gets the result of the first read that began
+    after it called, so nothing made before the call is missed, and callers arriving
+    while a read runs wait for one more read together instead of one each."""
+
+    def __init__(self, read: Callable[[], dict[str, Answer] | None]) -> None:
+        self._read = read
+        self._cond = threading.Condition()
+        self._started = self._finished = 0
+        self._running = False
+        self._result: dict[str, Answer] | None = None
+        self._error: BaseException | None = None
+
+    def get(self) -> dict[str, Answer] | None:
+        with self._cond:
+            need = self._started + 1
+            while True:
+                if self._finished >= need:
+                    if self._error is not None:
+                        raise self._error
+                    return self._result
+                if not self._running:
+                    break
+                self._cond.wait()
+            self._running = True
+            self._started += 1
+            mine = self._started
+        result: dict[str, Answer] | None = None
+        error: BaseException | None = None
+        try:
+            result = self._read()
+        except BaseException as exc:
+            error = exc
+        with self._cond:
+            self._finished, self._result, self._error = mine, result, error
+            self._running = False
+            self._cond.notify_all()
+        if error is not None:
+            raise error
+        return result
 
 
 def _uid(user: Json) -> int | None:

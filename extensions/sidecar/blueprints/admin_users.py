@@ -10,6 +10,7 @@ from flask import Blueprint, Response
 from extensions.sidecar.access import caller
 from extensions.sidecar.context import directory, settings
 from extensions.sidecar.errors import RpcError
+from extensions.sidecar.index import Entry
 from extensions.sidecar.models import (
     CreatedUser,
     CreateNewUserRequest,
@@ -69,6 +70,10 @@ def create_new_user() -> Response:
             people.api.delete_user(user.userId)
         raise
     log.info("created %d user(s): %s", len(created), ", ".join(u.username for u in created))
+    if people.index is not None:
+        people.index.remember(Entry(user.username.lower(), user.userId,
+                                    item.role or Role.USER)
+                              for item, user in zip(items, created, strict=True))
     for item, user in zip(items, created, strict=True):
         if item.password is None:
             log.info("mailed %s a link to set a password, verify the address and set up "

@@ -4,8 +4,8 @@ users it takes about 190 MB of Redis memory (measured: README "Scale"), none in 
 replicas.
 
 Keys, under idpack:index:<realm>: `users` (hash: username -> {"i": id, "r": role,
-"u": uid}), `ids` (hash: id -> username), `uids` (hash: uid -> username), `sorted`
-(sorted set of the usernames, for the background check's ranges), `state`, `lease`."""
+"u": uid}), `ids` (hash: id -> username), `uids` (hash: uid -> username), `cycles`
+(hash: username -> the background check's round that last saw it), `state`, `lease`."""
 
 from __future__ import annotations
 
@@ -20,14 +20,15 @@ from idpack.errors import IdpackError
 
 CHUNK = 1000
 
-# KEYS: users, ids, uids, sorted. ARGV: name, id, value, uid ('' when none), repeated.
+# KEYS: users, ids, uids, cycles. ARGV[1]: the cycle; then name, id, value, uid ('' when
+# none), repeated.
 PUT = """
-for i = 1, #ARGV, 4 do
+for i = 2, #ARGV, 4 do
   local name, id, value, uid = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local old_name = redis.call('HGET', KEYS[2], id)
   if old_name and old_name ~= name then
     redis.call('HDEL', KEYS[1], old_name)
-    redis.call('ZREM', KEYS[4], old_name)
+    redis.call('HDEL', KEYS[4], old_name)
   end
   local old = redis.call('HGET', KEYS[1], name)
   if old then
@@ -39,11 +40,11 @@ for i = 1, #ARGV, 4 do
   end
   redis.call('HSET', KEYS[1], name, value)
   redis.call('HSET', KEYS[2], id, name)
-  redis.call('ZADD', KEYS[4], 0, name)
+  redis.call('HSET', KEYS[4], name, ARGV[1])
   if uid ~= '' then redis.call('HSET', KEYS[3], uid, name) end
 end
 """
-# KEYS: users, ids, uids, sorted. ARGV: ids.
+# KEYS: users, ids, uids, cycles. ARGV: ids.
 FORGET = """
 for i = 1, #ARGV do
   local name = redis.call('HGET', KEYS[2], ARGV[i])
@@ -56,7 +57,7 @@ for i = 1, #ARGV do
       end
     end
     redis.call('HDEL', KEYS[1], name)
-    redis.call('ZREM', KEYS[4], name)
+    redis.call('HDEL', KEYS[4], name)
   end
   redis.call('HDEL', KEYS[2], ARGV[i])
 end
@@ -77,8 +78,9 @@ class RedisIndexTable:
     def __init__(self, client: redis.Redis, realm: str) -> None:
         self.client = client
         prefix = f"idpack:index:{realm}:"
-        self._users, self._ids, self._uids, self._sorted = (
-            prefix + "users", prefix + "ids", prefix + "uids", prefix + "sorted")
+        self._users, self._ids, self._uids, self._cycles = (
+            prefix + "users", prefix + "ids", prefix + "uids", prefix + "cycles")
+        self.cycle = 0
         self._state, self._lease = prefix + "state", prefix + "lease"
         self._put = client.register_script(PUT)
         self._forget = client.register_script(FORGET)
@@ -96,7 +98,7 @@ class RedisIndexTable:
 
     @property
     def _data_keys(self) -> list[str]:
-        return [self._users, self._ids, self._uids, self._sorted]
+        return [self._users, self._ids, self._uids, self._cycles]
 
     def get_many(self, usernames: Iterable[str]) -> dict[str, Entry]:
         names = list(dict.fromkeys(usernames))
@@ -124,20 +126,25 @@ class RedisIndexTable:
             batch += [entry.username, entry.user_id, json.dumps(entry.to_json()),
                       "" if entry.uid is None else str(entry.uid)]
             if len(batch) >= 4 * CHUNK:
-                self._put(keys=self._data_keys, args=batch)
+                self._put(keys=self._data_keys, args=[self.cycle, *batch])
                 batch = []
         if batch:
-            self._put(keys=self._data_keys, args=batch)
+            self._put(keys=self._data_keys, args=[self.cycle, *batch])
 
     def forget(self, user_ids: Iterable[str]) -> None:
         ids = list(user_ids)
         for first in range(0, len(ids), CHUNK):
             self._forget(keys=self._data_keys, args=ids[first:first + CHUNK])
 
-    def names_between(self, first: str, last: str) -> dict[str, Entry]:
-        names = [_text(n) for n in self.client.zrangebylex(self._sorted, f"[{first}",
-                                                            f"[{last}")]
-        return self.get_many(names)
+    def stamp(self, usernames: Iterable[str], cycle: int) -> None:
+        names = list(usernames)
+        if names:
+            self.client.hset(self._cycles, mapping=dict.fromkeys(names, cycle))
+
+    def unstamped(self, cycle: int) -> list[Entry]:
+        names = [_text(name) for name, seen in self.client.hscan_iter(self._cycles, count=5000)
+                 if int(seen) < cycle]
+        return list(self.get_many(names).values())
 
     def count(self) -> int:
         return int(self.client.hlen(self._users))

@@ -19,7 +19,7 @@ from extensions.sidecar.roles import Role
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY, user_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-    uid INTEGER) WITHOUT ROWID;
+    uid INTEGER, cycle INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS users_by_uid ON users (uid) WHERE uid IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -31,6 +31,7 @@ class SqliteIndexTable:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self.cycle = 0
         db = self._db()
         db.executescript(SCHEMA)
         with self._write() as db:
@@ -91,14 +92,14 @@ class SqliteIndexTable:
         return found
 
     def put_many(self, entries: Iterable[Entry]) -> None:
-        rows = [(e.username, e.user_id, e.role.value, e.uid) for e in entries]
+        rows = [(e.username, e.user_id, e.role.value, e.uid, self.cycle) for e in entries]
         if not rows:
             return
         with self._write() as db:
             # A user renamed (or a name given to another id) drops the old row first.
             db.executemany("DELETE FROM users WHERE user_id = ? AND username != ?",
                            [(r[1], r[0]) for r in rows])
-            db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?)", rows)
 
     def forget(self, user_ids: Iterable[str]) -> None:
         ids = [(i,) for i in user_ids]
@@ -106,10 +107,15 @@ class SqliteIndexTable:
             with self._write() as db:
                 db.executemany("DELETE FROM users WHERE user_id = ?", ids)
 
-    def names_between(self, first: str, last: str) -> dict[str, Entry]:
-        return {row[0]: _entry(row) for row in self._db().execute(
-            "SELECT username, user_id, role, uid FROM users WHERE username BETWEEN ? AND ?",
-            (first, last))}
+    def stamp(self, usernames: Iterable[str], cycle: int) -> None:
+        rows = [(cycle, name) for name in usernames]
+        if rows:
+            with self._write() as db:
+                db.executemany("UPDATE users SET cycle = ? WHERE username = ?", rows)
+
+    def unstamped(self, cycle: int) -> list[Entry]:
+        return [_entry(row) for row in self._db().execute(
+            "SELECT username, user_id, role, uid FROM users WHERE cycle < ?", (cycle,))]
 
     def count(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM users").fetchone()[0])

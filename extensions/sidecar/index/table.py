@@ -41,6 +41,7 @@ class IndexState:
     user_cursor: int = 0
     seen: list[str] = field(default_factory=list)
     scan_offset: int = 0  # where the background check goes on
+    scan_cycle: int = 1  # the check's round: entries it saw carry this number
     updated_ms: int = 0  # when the follower last applied events (lag = now - this)
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +56,8 @@ class IndexState:
 
 
 class IndexTable(Protocol):
+    cycle: int  # what put_many marks entries with (the background check's round)
+
     def get_many(self, usernames: Iterable[str]) -> dict[str, Entry]:
         """The entries of these (lower-case) usernames that exist."""
 
@@ -70,8 +73,13 @@ class IndexTable(Protocol):
     def forget(self, user_ids: Iterable[str]) -> None:
         """Remove the entries of these Keycloak ids."""
 
-    def names_between(self, first: str, last: str) -> dict[str, Entry]:
-        """The entries whose username sorts from `first` to `last`, both included."""
+    def stamp(self, usernames: Iterable[str], cycle: int) -> None:
+        """Mark these entries as seen in Keycloak by the background check's `cycle`
+        (put_many marks what it writes with the table's `cycle` too)."""
+
+    def unstamped(self, cycle: int) -> list[Entry]:
+        """The entries no one marked since `cycle` began: gone from Keycloak, unless an
+        event that told of it is still to come."""
 
     def count(self) -> int:
         """How many users the index holds."""

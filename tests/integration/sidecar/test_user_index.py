@@ -67,8 +67,7 @@ def keycloak_view(api: RealmAdmin) -> View:
 
 
 def index_view(table: IndexTable) -> View:
-    return {name: (e.user_id, e.role)
-            for name, e in table.names_between("", "\U0010ffff").items()}
+    return {e.username: (e.user_id, e.role) for e in table.unstamped(sys.maxsize)}
 
 
 def test_after_a_burst_of_creations_and_deletions_the_index_is_what_keycloak_holds(
@@ -153,6 +152,7 @@ def test_the_background_check_mends_what_no_event_told(
     lost = f"lost-{secrets.token_hex(3)}"
     sidecar_realm.user(lost, password=None)
     index.step()
+    index.table.cycle = 0  # as if an earlier round had seen it, then it left unannounced
     index.table.put_many([Entry("ghost-never-in-keycloak", "0000-ghost", Role.USER)])
     index.table.forget([index.table.get_many([lost])[lost].user_id])
     state = index.table.state()

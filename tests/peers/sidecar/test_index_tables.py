@@ -45,12 +45,15 @@ def test_a_rename_drops_the_old_name_and_a_deletion_everything(table: IndexTable
     assert table.count() == 0
 
 
-def test_ranges_of_names_for_the_background_check(table: IndexTable) -> None:
-    table.put_many(Entry(f"user{n:03d}", f"id-{n}", Role.USER) for n in range(10))
-    assert sorted(table.names_between("user002", "user004")) == ["user002", "user003",
-                                                                 "user004"]
-    assert sorted(table.names_between("", "user001")) == ["user000", "user001"]
-    assert len(table.names_between("user008", "\U0010ffff")) == 2
+def test_the_background_check_finds_what_its_round_did_not_see(table: IndexTable) -> None:
+    table.cycle = 1
+    table.put_many(Entry(f"user{n}", f"id-{n}", Role.USER) for n in range(5))
+    table.stamp(["user0", "user1", "user2"], 2)  # round 2 saw these in Keycloak
+    table.cycle = 2
+    table.put_many([Entry("newcomer", "id-9", Role.USER)])  # an event during round 2
+    assert sorted(e.username for e in table.unstamped(2)) == ["user3", "user4"]
+    table.forget(["id-3"])
+    assert [e.username for e in table.unstamped(2)] == ["user4"]
 
 
 def test_state_is_kept_and_clear_forgets_it_with_the_entries(table: IndexTable) -> None:
