@@ -43,7 +43,9 @@ def test_the_openapi_document_describes_exactly_the_routes(app: Flask,
 
 def test_health_and_readiness(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ready"}
+    ready = client.get("/readyz").json
+    assert ready["status"] == "ready"
+    assert set(ready["userIndex"]) == {"users", "complete", "lagSeconds"}
 
 
 def test_idpack_sidecar_serves_with_gunicorn(sidecar_realm: SidecarRealm,
