@@ -187,6 +187,7 @@ def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: Keycloa
 
 
 def report(results: list[Figures], users: int) -> None:
+    """The figures so far; the last measured is the baseline the others compare with."""
     base = results[-1]
     print(f"\nThe sidecar on {users:,} users, against the baseline ({base.name}), same run")
     rows = [("ready (index complete), s", "ready_seconds", "<= 60"),
@@ -225,7 +226,13 @@ def main() -> None:
                         help="a checkout of the design to compare with (see above)")
     parser.add_argument("--baseline-timeout", type=float, default=900.0)
     parser.add_argument("--state", type=Path, default=REPO / ".idpack" / "bench-directory")
+    parser.add_argument("--variants", default="sqlite,redis,baseline",
+                        help="which to measure, comma-separated")
+    parser.add_argument("--index-file", type=Path,
+                        help="the SQLite index to start from (kept: a second run measures "
+                             "a restart, and a cut-off build goes on)")
     args = parser.parse_args()
+    variants = set(args.variants.split(","))
     args.state.mkdir(parents=True, exist_ok=True)
     realm = f"dir-{args.users}"
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
@@ -235,18 +242,23 @@ def main() -> None:
         scratch = Path(scratch_dir)
         admin = KeycloakAdminClient.connect(keycloak, timeout=600)
         seed(admin, realm, args.users, args.state)
-        results = [
-            measure("SQLite index", proxy, keycloak, admin, realm, args.users, scratch,
-                    str(scratch / "index.sqlite"), timeout=3600),
-            measure("Redis index", proxy, keycloak, admin, realm, args.users, scratch,
-                    redis_url, timeout=3600, redis_client=redis.Redis.from_url(redis_url)),
-        ]
-        if args.baseline_source:
+        results = []
+        if "sqlite" in variants:
+            index_file = args.index_file or scratch / "index.sqlite"
+            results.append(measure("SQLite index", proxy, keycloak, admin, realm, args.users,
+                                   scratch, str(index_file), timeout=7200))
+            report(results, args.users)
+        if "redis" in variants:
+            results.append(measure("Redis index", proxy, keycloak, admin, realm, args.users,
+                                   scratch, redis_url, timeout=7200,
+                                   redis_client=redis.Redis.from_url(redis_url)))
+            report(results, args.users)
+        if "baseline" in variants and args.baseline_source:
             results.append(measure("before (per worker)", proxy, keycloak, admin, realm,
                                    args.users, scratch, "legacy",
                                    timeout=args.baseline_timeout,
                                    source=args.baseline_source.resolve()))
-        else:
+        elif "baseline" in variants:
             results.append(measure("no index", proxy, keycloak, admin, realm, args.users,
                                    scratch, None, timeout=60))
         report(results, args.users)

@@ -15,6 +15,7 @@ from provisioning.kinds.base import ResourceKind, Section
 from provisioning.kinds.client_policies import ClientPoliciesKind, ClientProfilesKind
 from provisioning.kinds.client_protocol_mappers import ClientProtocolMappersKind
 from provisioning.kinds.client_roles import ClientRolesKind, RoleCompositesKind
+from provisioning.kinds.client_scope_mappers import ClientScopeProtocolMappersKind
 from provisioning.kinds.client_scopes import ClientDefaultScopesKind, ClientScopesKind
 from provisioning.kinds.clients import ClientsKind
 from provisioning.kinds.components import ComponentsKind
@@ -46,6 +47,7 @@ KINDS: tuple[ResourceKind, ...] = (
     RolesKind(),
     DefaultRolesKind(),
     ClientScopesKind(),
+    ClientScopeProtocolMappersKind(),
     UserProfileKind(),
     ComponentsKind(),  # user federation and keys, once the profile has its attributes
     RealmDefaultClientScopesKind(),

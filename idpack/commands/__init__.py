@@ -36,6 +36,8 @@ COMMANDS = {
                           "services from inside its container (compose health checks)."),
     "users": LazyCommand("idpack.commands.users", "users", "Users in bulk: a resumable "
                          "import into Keycloak."),
+    "migrate": LazyCommand("idpack.commands.migrate", "migrate", "Move an existing "
+                           "installation's users (UCloud's) into Keycloak."),
     "config": LazyCommand("idpack.commands.config", "config", "Print each service's "
                           "effective settings, and where each came from."),
 }

@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 from idpack.keycloak.realm_admin import RealmAdmin
 from provisioning.diff import field_changes
 from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext, Section, pick, unique
-from provisioning.kinds.clients import CLIENTS
+from provisioning.kinds.clients import CLIENTS, ProtocolMapper
 from provisioning.live import Json, LiveRealm
 from provisioning.plan import Change, FieldChange
 from provisioning.schema_types import ConfigValue, Strict, Text, json_shape
@@ -30,6 +30,11 @@ class ClientScope(Strict):
     description: Text | None = None
     protocol: Literal["openid-connect", "saml"] = "openid-connect"
     attributes: dict[str, ConfigValue] | None = None
+    # by name; planned by client_scope_mappers.py, never sent with the scope itself
+    protocolMappers: dict[str, ProtocolMapper] | None = None
+
+    def scope_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.declared().items() if k != "protocolMappers"}
 
 
 CLIENT_SCOPES = Section[dict[str, ClientScope]]("clientScopes", default_factory=dict)
@@ -60,20 +65,21 @@ class ClientScopesKind(Kind):
         scopes = live_client_scopes(ctx.live)
         declared_scopes = CLIENT_SCOPES.of(ctx.config)
         for name, scope in declared_scopes.items():
-            declared = {k: v for k, v in scope.model_dump().items() if v is not None}
+            declared = {k: v for k, v in scope.model_dump().items()
+                        if v is not None and k != "protocolMappers"}
             live = scopes.get(name)
             if live is None:
                 changes.append(Change(self.name, name, "create",
                                       tuple(field_changes(declared, {})),
                                       payload={"name": name, **declared}))
                 continue
-            fields = field_changes(scope.declared(), live)
+            fields = field_changes(scope.scope_fields(), live)
             if fields:
                 changes.append(Change(self.name, name, "update", tuple(fields), payload={
                     "id": live["id"], "representation": {
                         **{k: live[k] for k in ("id", "name", "description", "protocol",
                                                 "attributes") if k in live},
-                        **scope.declared()}}))
+                        **scope.scope_fields()}}))
         if self.prune_key in ctx.prune:
             keep = set(declared_scopes) | BUILT_IN_CLIENT_SCOPES
             changes += [Change(self.name, name, "delete", (FieldChange("name", name, None),),

@@ -19,6 +19,19 @@ class ClientsApi(RealmEndpoint):
     def delete_client_scope(self, scope_id: str) -> None:
         self._send("DELETE", f"/client-scopes/{_q(scope_id)}")
 
+    def create_client_scope_protocol_mapper(self, scope_id: str, representation: Json) -> None:
+        self._send("POST", f"/client-scopes/{_q(scope_id)}/protocol-mappers/models",
+                   representation)
+
+    def update_client_scope_protocol_mapper(self, scope_id: str, mapper_id: str,
+                                            representation: Json) -> None:
+        self._send("PUT", f"/client-scopes/{_q(scope_id)}/protocol-mappers/models/"
+                   f"{_q(mapper_id)}", representation)
+
+    def delete_client_scope_protocol_mapper(self, scope_id: str, mapper_id: str) -> None:
+        self._send("DELETE", f"/client-scopes/{_q(scope_id)}/protocol-mappers/models/"
+                   f"{_q(mapper_id)}")
+
     def client_scope_by_name(self, name: str) -> Json | None:
         scopes: list[Json] = self._send("GET", "/client-scopes")
         return next((s for s in scopes if s["name"] == name), None)

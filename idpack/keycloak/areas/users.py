@@ -65,6 +65,12 @@ class UsersApi(RealmEndpoint):
         found: list[Json] = self._send("GET", f"/users/{_q(user_id)}/credentials")
         return found
 
+    def federated_identities(self, user_id: str) -> list[Json]:
+        """The identity providers' accounts linked to the user (identityProvider, userId,
+        userName)."""
+        links: list[Json] = self._send("GET", f"/users/{_q(user_id)}/federated-identity")
+        return links
+
     def brute_force_status(self, user_id: str) -> Json:
         """numFailures, disabled (locked out), lastFailure, ... of one user."""
         status: Json = self._send("GET", f"/attack-detection/brute-force/users/{_q(user_id)}")

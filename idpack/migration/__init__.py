@@ -1,0 +1,1 @@
+"""Moving an existing installation's users into Keycloak (UCloud's, for now)."""
