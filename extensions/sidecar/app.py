@@ -13,6 +13,7 @@ from extensions.sidecar.blueprints import (
     admin_users,
     lookups,
     passwords,
+    principals,
     profile,
     service,
     short_links,
@@ -54,7 +55,7 @@ def create_app(settings: SidecarSettings) -> Flask:
     app.extensions[TOKENS] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,
         leeway=settings.leeway_seconds)
-    for family in (service, lookups, profile, passwords, admin_users, short_links):
+    for family in (service, lookups, principals, profile, passwords, admin_users, short_links):
         app.register_blueprint(family.blueprint)
     install_error_handlers(app)
     logging.getLogger("idpack").setLevel(logging.INFO)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from extensions.sidecar.index import open_index_table
+from extensions.sidecar.index import Entry, open_index_table
 from extensions.sidecar.roles import Role, ucloud_role
 from extensions.sidecar.user_index import IndexTiming, UserIndex
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -88,24 +88,51 @@ class Directory:
         return ucloud_role(r["name"] for r in self.api.effective_realm_roles_of_user(user_id))
 
     def lookup(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
-        """(user id, role) for each username, None for unknown ones: from the index when
-        there is one (user_index.py), else from Keycloak, a request a name."""
+        """(user id, role) for each username, None for unknown ones."""
+        return {name: (e.user_id, e.role) if e else None
+                for name, e in self.lookup_entries(usernames).items()}
+
+    def lookup_entries(self, usernames: Iterable[str]) -> dict[str, Entry | None]:
+        """Id, role and uid for each username, None for unknown ones: from the index
+        when there is one (user_index.py), else from Keycloak, a request a name."""
         names = list(dict.fromkeys(usernames))
         if self.index is None:
             return self.resolve(names)
         return self.index.lookup(names)
 
-    def resolve(self, usernames: Iterable[str]) -> dict[str, tuple[str, Role] | None]:
+    def lookup_uids(self, uids: Iterable[int]) -> dict[int, Entry | None]:
+        wanted = list(dict.fromkeys(uids))
+        found = self.index.by_uid(wanted) if self.index is not None else None
+        if found is not None:
+            return found
+
+        def one(uid: int) -> tuple[int, Entry | None]:
+            users = self.api.users_by_attribute("uid", str(uid))
+            return uid, self._entry(users[0]) if users else None
+
+        return dict(self._pool.map(one, wanted))
+
+    def resolve(self, usernames: Iterable[str]) -> dict[str, Entry | None]:
         """Ask Keycloak, a pool of connections wide."""
-        def one(username: str) -> tuple[str, tuple[str, Role] | None]:
+        def one(username: str) -> tuple[str, Entry | None]:
             user = self.find_by_username(username)
-            if user is None:
-                return username, None
-            return username, (str(user["id"]), self.role_of(str(user["id"])))
+            return username, self._entry(user) if user is not None else None
 
         return dict(self._pool.map(one, list(dict.fromkeys(usernames))))
+
+    def _entry(self, user: Json) -> Entry:
+        uid = first_uid(user)
+        return Entry(str(user["username"]), str(user["id"]), self.role_of(str(user["id"])), uid)
 
     def role_representation(self, name: str) -> Json:
         if name not in self._role_representations:
             self._role_representations[name] = self.api.role(name)
         return self._role_representations[name]
+
+
+def first_uid(user: Json) -> int | None:
+    values = (user.get("attributes") or {}).get("uid") or []
+    try:
+        return int(values[0]) if values else None
+    except (TypeError, ValueError):
+        return None

@@ -142,6 +142,7 @@ class LookupUsersRequest(Model):
 class UserLookup(Model):
     subject: str
     role: Role
+    uid: int | None = None  # UCloud marks it deprecated; its services still read it
 
 
 class LookupUsersResponse(Model):
@@ -164,6 +165,52 @@ class LookupUserWithEmailResponse(Model):
     userId: str
     firstNames: str
     lastName: str
+
+
+class RetrievePrincipalRequest(Model):
+    username: UserRef
+
+
+class Principal(Model):
+    """UCloud's principals: Person.ByPassword (type "password"), Person.ByWAYF ("wayf"),
+    ServicePrincipal ("service"); the fields a type lacks are left out."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    id: str
+    role: Role
+    uid: int | None = None
+    title: str | None = None
+    firstNames: str | None = None
+    lastName: str | None = None
+    phoneNumber: str | None = None
+    orcId: str | None = None
+    email: str | None = None
+    twoFactorAuthentication: bool | None = None
+    serviceLicenseAgreement: int | None = None
+    organizationId: str | None = None
+    wayfId: str | None = None
+    displayName: str | None = None
+
+
+class LookupUidRequest(Model):
+    uids: list[Annotated[int, Field(ge=0)]] = Field(max_length=500)
+
+
+class LookupUidResponse(Model):
+    users: dict[str, UserLookup | None]  # by uid
+
+
+class FindByStringId(Model):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class PrincipalPage(RootModel[list[Principal]]):
+    pass
+
+
+class Empty(Model):
+    pass
 
 
 class ErrorBody(Model):

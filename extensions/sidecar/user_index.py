@@ -44,7 +44,7 @@ from idpack.keycloak.realm_admin import RealmAdmin
 
 log = logging.getLogger("idpack.sidecar.index")
 Json = dict[str, Any]
-Answer = tuple[str, Role] | None
+Answer = Entry | None
 Resolver = Callable[[list[str]], dict[str, Answer]]
 # The privileged roles, least to most, so the most privileged one is written last.
 LOADED_ROLES = tuple(role for role in reversed(PRECEDENCE) if role in PRIVILEGED)
@@ -60,6 +60,8 @@ class IndexTiming:
     lease_seconds: float = 15.0
     overlap_ms: int = 5000  # events re-read, in case one committed late
     stale_seconds: float = 30.0  # a follower silent this long: lookups ask Keycloak
+    settle_ms: int = 6000  # an entry changed this recently is checked against the events
+    describe_per_step: int = 20  # new users given uid and UCloud attributes a turn
     max_cursor_age_seconds: float = 6 * 24 * 3600  # past this, events may be expired
 
 
@@ -82,60 +84,100 @@ class UserIndex:
     # Reading
 
     def lookup(self, usernames: Iterable[str]) -> dict[str, Answer]:
-        """(user id, role) of each name, None for a name nobody has."""
+        """The entry of each name, None for a name nobody has."""
         names = list(dict.fromkeys(usernames))
         lowered = {name: name.lower() for name in names}
         found = self.table.get_many(lowered.values())
         answers: dict[str, Answer] = {}
         missing: list[str] = []
+        settling: dict[str, Entry] = {}
+        recently = int(time.time() * 1000) - self.timing.settle_ms
         for name in names:
             entry = found.get(lowered[name])
             if entry is None:
                 missing.append(name)
+            elif entry.changed_ms > recently:  # more of its events may be on their way
+                settling[name] = entry
             else:
-                answers[name] = (entry.user_id, entry.role)
-        if missing:
-            answers |= self._settle_missing(missing)
+                answers[name] = entry
+        if missing or settling:
+            answers |= self._settle(missing, settling)
         return answers
 
-    def _settle_missing(self, names: list[str]) -> dict[str, Answer]:
+    def _settle(self, missing: list[str], settling: dict[str, Entry]) -> dict[str, Answer]:
         state = self.table.state()
         lag = time.time() - state.updated_ms / 1000
-        if state.complete and lag < self.timing.stale_seconds:
-            recent = self._recent.get()
-            if recent is not None:
-                return {name: recent.get(name.lower()) for name in names}
-        return self._resolve(names)
+        recent = self._recent.get() if state.complete and lag < self.timing.stale_seconds \
+            else None
+        if recent is None:
+            return self._resolve([*missing, *settling])
+        answers: dict[str, Answer] = {name: recent.made.get(name.lower()) for name in missing}
+        for name, entry in settling.items():
+            if entry.user_id in recent.deleted:
+                answers[name] = None
+            elif entry.user_id in recent.roles_changed:
+                answers[name] = Entry(entry.username, entry.user_id,
+                                      self._role_of(entry.user_id), entry.uid)
+            else:
+                answers[name] = recent.made.get(entry.username, entry)
+        return answers
+
+    def new_uids(self, count: int) -> list[int]:
+        """uids for new users, never one a user holds: from the table's counter, which
+        never goes below a uid the table holds nor one the events since its cursors
+        name (a user given a uid a moment ago, or before a Redis that lost its last
+        second of writes rolled the table and its cursors back together). Keycloak's
+        own search by attribute cannot serve here: it reads every user (18 s at a
+        million, README "Scale")."""
+        recent = self._recent.get()
+        if recent is None:
+            log.warning("uids from the counter alone: the events since the index's "
+                        "cursors could not be read in one page")
+        highest = recent.highest_uid if recent is not None else 0
+        return self.table.next_uids(count, at_least=highest + 1)
 
     def remember(self, entries: Iterable[Entry]) -> None:
         """Users this sidecar just made: in the table at once (their events follow)."""
-        self.table.put_many(entries)
+        now = int(time.time() * 1000)
+        self.table.put_many(e.stamped(now) for e in entries)
 
-    def _recent_creations(self) -> dict[str, Answer] | None:
-        """The users made since the table's cursors and still there, by name: one read of
+    def _recent_creations(self) -> Recent | None:
+        """What the events since the table's cursors say: the users made and still
+        there, by name, the users deleted, and those whose roles changed; one read of
         each event stream. None when those reads cannot settle it (too many events, or
         events without the names), so the caller asks Keycloak name by name."""
         state = self.table.state()
         # Both streams at once: a lookup waits for the slower read, not for both.
         admin_read = self._readers.submit(
-            self.api.admin_events, state.admin_cursor - self.timing.overlap_ms,
+            self.api.admin_events, max(0, state.admin_cursor - self.timing.overlap_ms),
             ev.ADMIN_RESOURCE_TYPES, limit=EVENT_PAGE)
-        users = self.api.events(ev.USER_EVENT_TYPES, state.user_cursor - self.timing.overlap_ms,
+        users = self.api.events(ev.USER_EVENT_TYPES,
+                                max(0, state.user_cursor - self.timing.overlap_ms),
                                 limit=EVENT_PAGE)
         admin = admin_read.result()
         if len(admin) >= EVENT_PAGE or len(users) >= EVENT_PAGE:
             return None
         made: dict[str, tuple[str, set[str]]] = {}  # id -> (name, realm roles)
+        uids: dict[str, int | None] = {}
+        deleted: set[str] = set()
+        roles_changed: set[str] = set()
+        highest_uid = 0
         for event in sorted([*map(ev.admin_event, admin), *map(ev.user_event, users)],
                             key=lambda e: e.time):
             change = event.change
+            if isinstance(change, ev.Created | ev.Updated) and change.uid is not None:
+                highest_uid = max(highest_uid, change.uid)
             if isinstance(change, ev.Created):
                 if change.username is None:
                     return None
                 made[change.user_id] = (change.username, set(change.roles))
+                uids[change.user_id] = change.uid
             elif isinstance(change, ev.Deleted):
                 made.pop(change.user_id, None)
-            elif isinstance(change, ev.RolesChanged) and change.user_id in made:
+                deleted.add(change.user_id)
+            elif isinstance(change, ev.RolesChanged) and change.user_id not in made:
+                roles_changed.add(change.user_id)
+            elif isinstance(change, ev.RolesChanged):
                 if change.added is None or change.removed is None:
                     name, _ = made[change.user_id]
                     made[change.user_id] = (name, {self._role_of(change.user_id).value})
@@ -143,10 +185,26 @@ class UserIndex:
                     name, roles = made[change.user_id]
                     made[change.user_id] = (name, (roles | set(change.added))
                                             - set(change.removed))
-            elif isinstance(change, ev.Updated) and change.user_id in made and change.username:
-                made[change.user_id] = (change.username, made[change.user_id][1])
-        return {name: (user_id, ucloud_role(roles | {Role.USER.value}))
-                for user_id, (name, roles) in made.items()}
+            elif isinstance(change, ev.Updated) and change.user_id in made:
+                if change.username:
+                    made[change.user_id] = (change.username, made[change.user_id][1])
+                if change.uid is not None:
+                    uids[change.user_id] = change.uid
+        return Recent({name: Entry(name, user_id, ucloud_role(roles | {Role.USER.value}),
+                                   uids.get(user_id))
+                       for user_id, (name, roles) in made.items()}, deleted, roles_changed,
+                      highest_uid)
+
+    def by_uid(self, uids: Iterable[int]) -> dict[int, Entry | None] | None:
+        """The entry of each uid, None for a uid nobody holds; None altogether while
+        the index cannot say (incomplete, or its follower behind)."""
+        wanted = list(dict.fromkeys(uids))
+        state = self.table.state()
+        lag = time.time() - state.updated_ms / 1000
+        if not state.complete or lag >= self.timing.stale_seconds:
+            return None
+        found = self.table.by_uid(wanted)
+        return {uid: found.get(uid) for uid in wanted}
 
     def status(self) -> Json:
         state = self.table.state()
@@ -191,6 +249,7 @@ class UserIndex:
         if not state.complete:
             self._build_page(state)
         self._apply_events(state)
+        self._describe_some(state)
         if state.complete and time.monotonic() - self._last_scan >= self.timing.scan_seconds:
             self._last_scan = time.monotonic()
             self._scan_page(state)
@@ -244,7 +303,7 @@ class UserIndex:
         window: set[str] = set()  # ids the next read's overlap will show again
         for stream in ("admin", "user"):
             cursor = state.admin_cursor if stream == "admin" else state.user_cursor
-            since = cursor - self.timing.overlap_ms
+            since = max(0, cursor - self.timing.overlap_ms)
             events = self._read_all(stream, since)
             fresh += [e for e in events if e.id not in seen]
             newest = max([cursor, *(e.time for e in events)])
@@ -255,7 +314,7 @@ class UserIndex:
                 state.user_cursor = newest
         for event in sorted(fresh, key=lambda e: e.time):
             if event.change is not None:
-                self._apply(event.change)
+                self._apply(event.change, state)
         state.seen = sorted(window)
         state.updated_ms = int(time.time() * 1000)
 
@@ -272,7 +331,7 @@ class UserIndex:
             if len(page) < EVENT_PAGE:
                 return read
 
-    def _apply(self, change: ev.Change) -> None:
+    def _apply(self, change: ev.Change, state: IndexState) -> None:
         if isinstance(change, ev.Deleted):
             self.table.forget([change.user_id])
         elif isinstance(change, ev.Created):
@@ -280,8 +339,11 @@ class UserIndex:
                 self._refresh(change.user_id)
                 return
             roles = set(change.roles) | {Role.USER.value}
-            self.table.put_many([Entry(change.username, change.user_id, ucloud_role(roles),
-                                       change.uid)])
+            entry = Entry(change.username, change.user_id, ucloud_role(roles), change.uid,
+                          _now_ms())
+            self.table.put_many([entry])
+            if entry.uid is None or not change.described:
+                state.to_describe.append([change.user_id, change.provider or ""])
         elif isinstance(change, ev.RolesChanged):
             name = self.table.name_of(change.user_id)
             if name is None:
@@ -293,7 +355,10 @@ class UserIndex:
                 if exc.status == 404:
                     return
                 raise
-            self.table.put_many([Entry(entry.username, entry.user_id, role, entry.uid)])
+            if role != entry.role:
+                self.table.put_many([Entry(entry.username, entry.user_id, role, entry.uid,
+                                           _now_ms())])
+                state.to_describe.append([change.user_id, ""])
         elif isinstance(change, ev.Updated):
             name = self.table.name_of(change.user_id)
             if name is None:
@@ -302,7 +367,42 @@ class UserIndex:
             entry = self.table.get_many([name])[name]
             self.table.put_many([Entry(change.username or entry.username, entry.user_id,
                                        entry.role,
-                                       change.uid if change.uid is not None else entry.uid)])
+                                       change.uid if change.uid is not None else entry.uid,
+                                       _now_ms())])
+
+    def _describe_some(self, state: IndexState) -> None:
+        """A few of the users waiting for their UCloud attributes, oldest first: a burst
+        of new users costs Keycloak a bounded rate, and applying events never waits."""
+        batch = state.to_describe[:self.timing.describe_per_step]
+        for user_id, provider in batch:
+            name = self.table.name_of(user_id)
+            entry = self.table.get_many([name]).get(name) if name else None
+            if entry is not None:
+                self._describe(entry, provider or None)
+        del state.to_describe[:len(batch)]
+
+    def _describe(self, entry: Entry, provider: str | None = None) -> None:
+        """Give a user what UCloud's tokens and RPCs read (the ucloud-claims scope): a
+        uid if it has none, its UCloud role, and how it signs in. One read and one
+        write of the user, once per new user and per role change."""
+        try:
+            user = self.api.user(entry.user_id)
+        except KeycloakRequestError as exc:
+            if exc.status == 404:
+                return
+            raise
+        attributes = dict(user.get("attributes") or {})
+        wanted = {"ucloudRole": [entry.role.value]}
+        if not attributes.get("uid"):
+            wanted["uid"] = [str(self.new_uids(1)[0])]
+        if not attributes.get("principalType"):
+            wanted["principalType"] = ["wayf" if provider == "wayf" else "password"]
+        if all(attributes.get(k) == v for k, v in wanted.items()):
+            return
+        self.api.update_user(entry.user_id, {**user, "attributes": {**attributes, **wanted}})
+        uid_text = (wanted.get("uid") or attributes.get("uid") or ["0"])[0]
+        self.table.put_many([Entry(entry.username, entry.user_id, entry.role,
+                                   int(uid_text) or None, entry.changed_ms)])
 
     def _refresh(self, user_id: str) -> None:
         """Read one user whose event did not say enough."""
@@ -314,7 +414,8 @@ class UserIndex:
                 raise
             self.table.forget([user_id])
             return
-        self.table.put_many([Entry(str(user["username"]), user_id, role, _uid(user))])
+        self.table.put_many([Entry(str(user["username"]), user_id, role, _uid(user),
+                                   _now_ms())])
 
     def _scan_page(self, state: IndexState) -> None:
         """Compare one page of Keycloak's users with the table and mend what differs;
@@ -340,20 +441,28 @@ class UserIndex:
         self.table.cycle = state.scan_cycle
 
 
+@dataclass(frozen=True)
+class Recent:
+    made: dict[str, Entry]  # by username
+    deleted: set[str]  # user ids
+    roles_changed: set[str]  # user ids, made before the cursors
+    highest_uid: int  # the highest uid the events name
+
+
 class SharedRead:
     """One read at a time, shared: a caller gets the result of the first read that began
     after it called, so nothing made before the call is missed, and callers arriving
     while a read runs wait for one more read together instead of one each."""
 
-    def __init__(self, read: Callable[[], dict[str, Answer] | None]) -> None:
+    def __init__(self, read: Callable[[], Recent | None]) -> None:
         self._read = read
         self._cond = threading.Condition()
         self._started = self._finished = 0
         self._running = False
-        self._result: dict[str, Answer] | None = None
+        self._result: Recent | None = None
         self._error: BaseException | None = None
 
-    def get(self) -> dict[str, Answer] | None:
+    def get(self) -> Recent | None:
         with self._cond:
             need = self._started + 1
             while True:
@@ -367,7 +476,7 @@ class SharedRead:
             self._running = True
             self._started += 1
             mine = self._started
-        result: dict[str, Answer] | None = None
+        result: Recent | None = None
         error: BaseException | None = None
         try:
             result = self._read()
@@ -380,6 +489,10 @@ class SharedRead:
         if error is not None:
             raise error
         return result
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _uid(user: Json) -> int | None:

@@ -15,4 +15,9 @@ TABLE: dict[str, tuple[str, str, set[str]]] = {
     "lookupUserWithEmail": ("POST", "/auth/users/lookup/with-email", {"SERVICE"}),
     "retrieveOptionalUserInfo": ("GET", "/auth/users/retrieveOptionalInfo", {"USER", "ADMIN"}),
     "updateOptionalUserInfo": ("POST", "/auth/users/optionalInfo", {"USER", "ADMIN"}),
+    "retrievePrincipal": ("POST", "/auth/users/retrievePrincipal", {"SERVICE"}),
+    "lookupUID": ("POST", "/auth/users/lookupUID", {"SERVICE"}),
+    "openUserIterator": ("POST", "/auth/users/iterator/open", {"SERVICE"}),
+    "fetchNextIterator": ("POST", "/auth/users/iterator/next", {"SERVICE"}),
+    "closeIterator": ("POST", "/auth/users/iterator/close", {"SERVICE"}),
 }

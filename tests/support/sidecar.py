@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pyotp
 
 from extensions.sidecar.settings import SidecarSettings
 from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.oidc import (
     client_credentials_token,
     issuer,
@@ -122,7 +124,20 @@ def sidecar_realm_applied(keycloak: KeycloakTarget, admin: KeycloakAdminClient,
     try:
         yield SidecarRealm(name, keycloak, admin.realm(name))
     finally:
-        admin.delete_realm(name)
+        delete_realm(admin, name)
+
+
+def delete_realm(admin: KeycloakAdminClient, name: str) -> None:
+    """Keycloak fails a realm's deletion (HTTP 500) when a user of it is written at that
+    moment (a sidecar's follower giving a new user its uid): try again."""
+    for attempt in range(5):
+        try:
+            admin.delete_realm(name)
+            return
+        except KeycloakRequestError as exc:
+            if exc.status != 500 or attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -60,10 +60,14 @@ def create_new_user() -> Response:
         if people.find_by_username(item.username) is not None:
             raise RpcError(409, f"User '{item.username}' already exists", "CONFLICT")
     created: list[CreatedUser] = []
+    # Each a uid of its own, never handed out before (user_index.py); without the index,
+    # the sidecar's follower cannot run, and users get theirs from another replica's.
+    uids: list[int | None] = list(people.index.new_uids(len(items))) \
+        if people.index is not None else [None] * len(items)
     try:
-        for index, item in enumerate(items):
+        for index, (item, uid) in enumerate(zip(items, uids, strict=True)):
             created.append(CreatedUser(username=item.username,
-                                       userId=_create(item, index)))
+                                       userId=_create(item, index, uid)))
     except BaseException:
         # All or nothing: a request that fails half-way leaves no user behind.
         for user in created:
@@ -72,8 +76,8 @@ def create_new_user() -> Response:
     log.info("created %d user(s): %s", len(created), ", ".join(u.username for u in created))
     if people.index is not None:
         people.index.remember(Entry(user.username.lower(), user.userId,
-                                    item.role or Role.USER)
-                              for item, user in zip(items, created, strict=True))
+                                    item.role or Role.USER, uid)
+                              for item, user, uid in zip(items, created, uids, strict=True))
     for item, user in zip(items, created, strict=True):
         if item.password is None:
             log.info("mailed %s a link to set a password, verify the address and set up "
@@ -81,9 +85,13 @@ def create_new_user() -> Response:
     return json_response(CreateNewUserResponse(created))
 
 
-def _create(item: CreateSingleUserRequest, index: int) -> str:
+def _create(item: CreateSingleUserRequest, index: int, uid: int | None) -> str:
     people = directory()
-    attributes: dict[str, Any] = {}
+    # What UCloud's tokens carry (the ucloud-claims scope reads these attributes).
+    attributes: dict[str, Any] = {"principalType": ["password"],
+                                  "ucloudRole": [(item.role or Role.USER).value]}
+    if uid is not None:
+        attributes["uid"] = [str(uid)]
     if item.orgId:
         attributes["orgId"] = [item.orgId]
     actions = REQUIRED_ACTIONS if item.password is not None else FIRST_SIGN_IN

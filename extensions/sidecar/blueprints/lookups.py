@@ -32,9 +32,10 @@ def lookup_users() -> Response:
     if len(body.users) > MAX_LOOKUP:
         raise RpcError(400, f"At most {MAX_LOOKUP} users can be looked up at once",
                        "BAD_REQUEST")
-    found = directory().lookup(body.users)
+    found = directory().lookup_entries(body.users)
     return json_response(LookupUsersResponse(results={
-        name: (UserLookup(subject=name.lower(), role=hit[1]) if (hit := found[name]) else None)
+        name: (UserLookup(subject=name.lower(), role=hit.role, uid=hit.uid)
+               if (hit := found[name]) else None)
         for name in body.users}))
 
 

@@ -25,6 +25,8 @@ class Created:
     username: str | None  # None: the event had no representation (details off)
     roles: tuple[str, ...] = ()
     uid: int | None = None
+    described: bool = False  # the user came with UCloud's attributes (role, principal type)
+    provider: str | None = None  # the identity provider it signed up through
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,10 @@ def _admin_change(event: Json) -> Change | None:
         if operation == "CREATE":
             user = rep if isinstance(rep, dict) else {}
             name = user.get("username")
+            attributes = user.get("attributes") or {}
             return Created(user_id, str(name).lower() if name else None,
-                           tuple(str(r) for r in user.get("realmRoles") or ()), _uid(user))
+                           tuple(str(r) for r in user.get("realmRoles") or ()), _uid(user),
+                           "ucloudRole" in attributes and "principalType" in attributes)
         if operation == "DELETE":
             return Deleted(user_id)
         if operation == "UPDATE" and isinstance(rep, dict):
@@ -111,7 +115,9 @@ def _user_change(event: Json) -> Change | None:
     details = event.get("details") or {}
     if event.get("type") == "REGISTER":
         name = details.get("username")
-        return Created(str(user_id), str(name).lower() if name else None)
+        provider = details.get("identity_provider")
+        return Created(str(user_id), str(name).lower() if name else None,
+                       provider=str(provider) if provider else None)
     if event.get("type") == "DELETE_ACCOUNT":
         return Deleted(str(user_id))
     return None

@@ -41,8 +41,20 @@ for i = 2, #ARGV, 4 do
   redis.call('HSET', KEYS[1], name, value)
   redis.call('HSET', KEYS[2], id, name)
   redis.call('HSET', KEYS[4], name, ARGV[1])
-  if uid ~= '' then redis.call('HSET', KEYS[3], uid, name) end
+  if uid ~= '' then
+    redis.call('HSET', KEYS[3], uid, name)
+    if tonumber(uid) > tonumber(redis.call('GET', KEYS[5]) or '0') then
+      redis.call('SET', KEYS[5], uid)
+    end
+  end
 end
+"""
+# KEYS: counter, highest uid held. ARGV: count, at least. The first of `count` new uids.
+NEXT_UIDS = """
+local last = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'),
+                      tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(ARGV[2]) - 1)
+redis.call('SET', KEYS[1], last + tonumber(ARGV[1]))
+return last + 1
 """
 # KEYS: users, ids, uids, cycles. ARGV: ids.
 FORGET = """
@@ -82,10 +94,12 @@ class RedisIndexTable:
             prefix + "users", prefix + "ids", prefix + "uids", prefix + "cycles")
         self.cycle = 0
         self._state, self._lease = prefix + "state", prefix + "lease"
+        self._counter, self._highest = prefix + "uid-counter", prefix + "uid-highest"
         self._put = client.register_script(PUT)
         self._forget = client.register_script(FORGET)
         self._take_lease = client.register_script(LEASE)
         self._release = client.register_script(RELEASE)
+        self._next_uids = client.register_script(NEXT_UIDS)
 
     @classmethod
     def from_url(cls, url: str, realm: str) -> Self:
@@ -126,10 +140,10 @@ class RedisIndexTable:
             batch += [entry.username, entry.user_id, json.dumps(entry.to_json()),
                       "" if entry.uid is None else str(entry.uid)]
             if len(batch) >= 4 * CHUNK:
-                self._put(keys=self._data_keys, args=[self.cycle, *batch])
+                self._put(keys=[*self._data_keys, self._highest], args=[self.cycle, *batch])
                 batch = []
         if batch:
-            self._put(keys=self._data_keys, args=[self.cycle, *batch])
+            self._put(keys=[*self._data_keys, self._highest], args=[self.cycle, *batch])
 
     def forget(self, user_ids: Iterable[str]) -> None:
         ids = list(user_ids)
@@ -157,7 +171,13 @@ class RedisIndexTable:
         self.client.set(self._state, json.dumps(state.to_json()))
 
     def clear(self) -> None:
+        # The uid counter and the highest uid stay: uids are never handed out twice.
         self.client.delete(*self._data_keys, self._state)
+
+    def next_uids(self, count: int, at_least: int = 1) -> list[int]:
+        first = int(self._next_uids(keys=[self._counter, self._highest],
+                                    args=[count, at_least]))
+        return list(range(first, first + count))
 
     def lease(self, holder: str, seconds: float) -> bool:
         return bool(self._take_lease(keys=[self._lease], args=[holder, int(seconds * 1000)]))

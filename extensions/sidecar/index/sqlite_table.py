@@ -19,10 +19,12 @@ from extensions.sidecar.roles import Role
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY, user_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-    uid INTEGER, cycle INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+    uid INTEGER, cycle INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0)
+    WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS users_by_uid ON users (uid) WHERE uid IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+COLUMNS = "username, user_id, role, uid, changed"
 MAX_VARIABLES = 500  # SQLite allows 999 (older builds) to 32766 per statement
 
 
@@ -34,6 +36,10 @@ class SqliteIndexTable:
         self.cycle = 0
         db = self._db()
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+        for column in ("cycle", "changed"):  # a table from before they were kept
+            if column not in columns:
+                db.execute(f"ALTER TABLE users ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
         with self._write() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'realm'").fetchone()
             if row is None or json.loads(row[0]) != realm:
@@ -69,7 +75,7 @@ class SqliteIndexTable:
             chunk = names[first:first + MAX_VARIABLES]
             marks = ",".join("?" * len(chunk))
             for row in self._db().execute(
-                    f"SELECT username, user_id, role, uid FROM users WHERE username IN ({marks})",  # noqa: S608
+                    f"SELECT {COLUMNS} FROM users WHERE username IN ({marks})",  # noqa: S608
                     chunk):
                 found[row[0]] = _entry(row)
         return found
@@ -86,20 +92,21 @@ class SqliteIndexTable:
             chunk = wanted[first:first + MAX_VARIABLES]
             marks = ",".join("?" * len(chunk))
             for row in self._db().execute(
-                    f"SELECT username, user_id, role, uid FROM users WHERE uid IN ({marks})",  # noqa: S608
+                    f"SELECT {COLUMNS} FROM users WHERE uid IN ({marks})",  # noqa: S608
                     chunk):
                 found[int(row[3])] = _entry(row)
         return found
 
     def put_many(self, entries: Iterable[Entry]) -> None:
-        rows = [(e.username, e.user_id, e.role.value, e.uid, self.cycle) for e in entries]
+        rows = [(e.username, e.user_id, e.role.value, e.uid, self.cycle, e.changed_ms)
+                for e in entries]
         if not rows:
             return
         with self._write() as db:
             # A user renamed (or a name given to another id) drops the old row first.
             db.executemany("DELETE FROM users WHERE user_id = ? AND username != ?",
                            [(r[1], r[0]) for r in rows])
-            db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def forget(self, user_ids: Iterable[str]) -> None:
         ids = [(i,) for i in user_ids]
@@ -115,7 +122,7 @@ class SqliteIndexTable:
 
     def unstamped(self, cycle: int) -> list[Entry]:
         return [_entry(row) for row in self._db().execute(
-            "SELECT username, user_id, role, uid FROM users WHERE cycle < ?", (cycle,))]
+            f"SELECT {COLUMNS} FROM users WHERE cycle < ?", (cycle,))]  # noqa: S608
 
     def count(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM users").fetchone()[0])
@@ -130,9 +137,18 @@ class SqliteIndexTable:
                        (json.dumps(state.to_json()),))
 
     def clear(self) -> None:
-        with self._write() as db:
+        with self._write() as db:  # the uid counter stays: uids are never handed out twice
             db.execute("DELETE FROM users")
             db.execute("DELETE FROM meta WHERE key = 'state'")
+
+    def next_uids(self, count: int, at_least: int = 1) -> list[int]:
+        with self._write() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'uid_counter'").fetchone()
+            held = db.execute("SELECT max(uid) FROM users").fetchone()[0] or 0
+            last = max(int(json.loads(row[0])) if row else 0, int(held), at_least - 1)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('uid_counter', ?)",
+                       (json.dumps(last + count),))
+        return list(range(last + 1, last + count + 1))
 
     def lease(self, holder: str, seconds: float) -> bool:
         now = time.time()
@@ -152,5 +168,5 @@ class SqliteIndexTable:
                 db.execute("DELETE FROM meta WHERE key = 'lease'")
 
 
-def _entry(row: tuple[str, str, str, int | None]) -> Entry:
-    return Entry(row[0], row[1], Role(row[2]), row[3])
+def _entry(row: tuple[str, str, str, int | None, int]) -> Entry:
+    return Entry(row[0], row[1], Role(row[2]), row[3], row[4])

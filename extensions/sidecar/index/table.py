@@ -16,15 +16,21 @@ class Entry:
     user_id: str
     role: Role
     uid: int | None = None
+    # When the table last changed it (epoch ms; 0: from the build): a lookup checks an
+    # entry changed a moment ago against the newest events (a role given right after)
+    changed_ms: int = field(default=0, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"i": self.user_id, "r": self.role.value, "u": self.uid}
+        return {"i": self.user_id, "r": self.role.value, "u": self.uid, "t": self.changed_ms}
 
     @classmethod
     def from_json(cls, username: str, value: dict[str, Any]) -> Entry:
         uid = value.get("u")
         return cls(username, str(value["i"]), Role(value["r"]), int(uid) if uid is not None
-                   else None)
+                   else None, int(value.get("t") or 0))
+
+    def stamped(self, now_ms: int) -> Entry:
+        return Entry(self.username, self.user_id, self.role, self.uid, now_ms)
 
 
 @dataclass
@@ -43,6 +49,8 @@ class IndexState:
     scan_offset: int = 0  # where the background check goes on
     scan_cycle: int = 1  # the check's round: entries it saw carry this number
     updated_ms: int = 0  # when the follower last applied events (lag = now - this)
+    # users to give a uid, UCloud role and principal type: [user id, identity provider]
+    to_describe: list[list[str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,6 +100,12 @@ class IndexTable(Protocol):
 
     def clear(self) -> None:
         """Forget every entry and the state (a rebuild follows)."""
+
+    def next_uids(self, count: int, at_least: int = 1) -> list[int]:
+        """`count` uids never handed out before: above the counter, above every uid the
+        table holds (the uids Keycloak holds, as the events told), and from `at_least` on.
+        A counter that lost its last increments (Redis saving every second, then
+        crashing) therefore never goes back below a uid a user has."""
 
     def lease(self, holder: str, seconds: float) -> bool:
         """Take or renew the follower's lease: True while `holder` holds it (one holder

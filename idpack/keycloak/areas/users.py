@@ -24,6 +24,12 @@ class UsersApi(RealmEndpoint):
             "username": username, "exact": "true", "briefRepresentation": "false"})
         return users
 
+    def users_by_attribute(self, name: str, value: str) -> list[Json]:
+        """Users whose attribute `name` is exactly `value` (Keycloak's `q` search)."""
+        users: list[Json] = self._send("GET", "/users", params={
+            "q": f"{name}:{value}", "exact": "true", "briefRepresentation": "false"})
+        return users
+
     def users_by_email(self, email: str) -> list[Json]:
         users: list[Json] = self._send("GET", "/users", params={
             "email": email, "exact": "true", "briefRepresentation": "false"})

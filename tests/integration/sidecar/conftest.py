@@ -10,6 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from extensions.sidecar.app import create_app
+from extensions.sidecar.context import DIRECTORY
+from extensions.sidecar.directory import Directory
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from tests.support.sidecar import SidecarRealm, sidecar_realm_applied
@@ -34,10 +36,14 @@ def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
 
 @pytest.fixture(scope="package")
 def app(sidecar_realm: SidecarRealm, mail: tuple[int, Received],
-        tmp_path_factory: pytest.TempPathFactory) -> Flask:
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     store = tmp_path_factory.mktemp("store") / "store.sqlite"
-    return create_app(sidecar_realm.settings(smtp_port=mail[0], store=str(store),
-                                             public_url="http://sidecar.test"))
+    app = create_app(sidecar_realm.settings(smtp_port=mail[0], store=str(store),
+                                            public_url="http://sidecar.test"))
+    yield app
+    people: Directory = app.extensions[DIRECTORY]
+    if people.index is not None:  # before the realm goes: the follower writes to it
+        people.index.stop()
 
 
 @pytest.fixture

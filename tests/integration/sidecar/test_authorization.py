@@ -140,7 +140,8 @@ def test_each_rpc_serves_exactly_the_roles_of_the_table(client: FlaskClient,
 def test_an_expired_token_is_refused_by_every_rpc(sidecar_realm: SidecarRealm,
                                                   tokens: dict[str, str]) -> None:
     """The short-lived client's tokens live 2 s; this app allows no clock leeway."""
-    strict = create_app(sidecar_realm.settings(leeway_seconds=0)).test_client()
+    strict = create_app(sidecar_realm.settings(leeway_seconds=0,
+                                               index_users=False)).test_client()
     expires = unverified_claims(tokens["expired"])["exp"]
     time.sleep(max(0.0, expires + 1 - time.time()))
 
@@ -160,7 +161,8 @@ def test_an_unverified_user_is_told_why(client: FlaskClient, tokens: dict[str, s
 
 def test_a_token_of_another_issuer_is_refused(sidecar_realm: SidecarRealm,
                                               tokens: dict[str, str]) -> None:
-    strict = create_app(sidecar_realm.settings(issuer="https://id.elsewhere.example"))
+    strict = create_app(sidecar_realm.settings(issuer="https://id.elsewhere.example",
+                                               index_users=False))
 
     response = strict.test_client().get("/auth/users/userInfo", headers=bearer(tokens["USER"]))
 

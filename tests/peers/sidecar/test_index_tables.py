@@ -82,3 +82,26 @@ def test_a_table_of_another_realm_starts_empty(tmp_path: Path) -> None:
     first.put_many([Entry("ada", "id-1", Role.USER)])
     assert open_index_table(str(tmp_path / "index.sqlite"), "one").count() == 1
     assert open_index_table(str(tmp_path / "index.sqlite"), "two").count() == 0
+
+
+def test_uids_are_never_handed_out_twice_even_when_the_counter_is_lost(
+        table: IndexTable) -> None:
+    assert table.next_uids(3) == [1, 2, 3]
+    table.put_many([Entry("migrated", "id-1", Role.USER, 500)])  # a uid from elsewhere
+    assert table.next_uids(1) == [501]
+    assert table.next_uids(2, at_least=1000) == [1000, 1001]
+    forget_the_counter(table)  # Redis restarted without its last writes, say
+    assert table.next_uids(1) == [501]  # above every uid a user holds, whatever happened
+    table.clear()  # a rebuild of the index keeps the counter
+    assert table.next_uids(1) == [502]
+
+
+def forget_the_counter(table: IndexTable) -> None:
+    from extensions.sidecar.index.redis_table import RedisIndexTable
+    from extensions.sidecar.index.sqlite_table import SqliteIndexTable
+
+    if isinstance(table, RedisIndexTable):
+        table.client.delete(table._counter)
+    else:
+        assert isinstance(table, SqliteIndexTable)
+        table._db().execute("DELETE FROM meta WHERE key = 'uid_counter'")
