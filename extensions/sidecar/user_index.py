@@ -49,6 +49,7 @@ Resolver = Callable[[list[str]], dict[str, Answer]]
 # The privileged roles, least to most, so the most privileged one is written last.
 LOADED_ROLES = tuple(role for role in reversed(PRECEDENCE) if role in PRIVILEGED)
 EVENT_PAGE = 5000
+MAX_WAITING = 1000  # users waiting for their uid; the background check adds no more
 
 
 @dataclass(frozen=True)
@@ -421,13 +422,19 @@ class UserIndex:
         """Compare one page of Keycloak's users with the table and mend what differs;
         mark the entries seen. At the end of a round, an entry no page and no event
         marked is asked about: gone from Keycloak without an event, it is removed."""
-        page = self.api.users_page(state.scan_offset, self.timing.scan_page)
+        page = self.api.users_page(state.scan_offset, self.timing.scan_page, brief=False)
         held = self.table.get_many(str(u["username"]) for u in page)
         for user in page:
             entry = held.get(str(user["username"]))
             if entry is None or entry.user_id != user["id"]:
                 log.info("user index mended: %s was missing", user["username"])
                 self._refresh(str(user["id"]))
+            attributes = user.get("attributes") or {}
+            # Users from before uids (and UCloud's attributes): the one-off backfill,
+            # at the pace of this check, through the same queue as new users.
+            if not all(attributes.get(k) for k in ("uid", "ucloudRole", "principalType")) \
+                    and len(state.to_describe) < MAX_WAITING:
+                state.to_describe.append([str(user["id"]), ""])
         self.table.stamp([str(u["username"]) for u in page], state.scan_cycle)
         if len(page) == self.timing.scan_page:
             state.scan_offset += len(page)
