@@ -194,7 +194,7 @@ class Principal(Model):
 
 
 class LookupUidRequest(Model):
-    uids: list[Annotated[int, Field(ge=0)]] = Field(max_length=500)
+    uids: list[Annotated[int, Field(ge=0, le=2**63 - 1)]] = Field(max_length=500)
 
 
 class LookupUidResponse(Model):

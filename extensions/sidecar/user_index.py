@@ -108,8 +108,13 @@ class UserIndex:
     def _settle(self, missing: list[str], settling: dict[str, Entry]) -> dict[str, Answer]:
         state = self.table.state()
         lag = time.time() - state.updated_ms / 1000
-        recent = self._recent.get() if state.complete and lag < self.timing.stale_seconds \
-            else None
+        try:
+            recent = self._recent.get() if state.complete and lag < self.timing.stale_seconds \
+                else None
+        except IdpackError:
+            if missing:
+                raise  # whether they exist, only Keycloak can say: 503
+            return dict(settling)  # Keycloak down: the table's answer beats none
         if recent is None:
             return self._resolve([*missing, *settling])
         answers: dict[str, Answer] = {name: recent.made.get(name.lower()) for name in missing}
