@@ -23,6 +23,7 @@ from extensions.sidecar.directory import Directory
 from extensions.sidecar.errors import install_error_handlers
 from extensions.sidecar.settings import SidecarSettings
 from extensions.sidecar.tokens import TokenVerifier
+from extensions.sidecar.user_index import IndexTiming
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.oidc import jwks_uri
 from idpack.page_headers import protect_pages
@@ -50,7 +51,8 @@ def create_app(settings: SidecarSettings) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     directory = Directory(keycloak, settings.realm)
     if settings.index_users:
-        directory.follow_users(settings.user_index)
+        directory.follow_users(settings.user_index,
+                               IndexTiming(backfill=settings.backfill_uids))
     app.extensions[DIRECTORY] = directory
     app.extensions[TOKENS] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,

@@ -49,6 +49,9 @@ class SidecarSettings(RealmServiceSettings):
                                    "How many proxies in front set X-Forwarded-For")
     index_users: bool = setting(True, "IDPACK_SIDECAR_INDEX_USERS",
                                 "Answer lookups from the user index (IDPACK_SIDECAR_INDEX)")
+    backfill_uids: bool = setting(False, "IDPACK_SIDECAR_BACKFILL_UIDS",
+                                  "One-off: give users from before uids theirs (and UCloud's "
+                                  "attributes), as the index's check meets them")
     host: str = setting("127.0.0.1", "IDPACK_SIDECAR_HOST", "The address to listen on")
     port: int = setting(8000, "IDPACK_SIDECAR_PORT", "The port to listen on")
     workers: int = setting(2, "IDPACK_SIDECAR_WORKERS", "gunicorn worker processes")

@@ -63,6 +63,7 @@ class IndexTiming:
     stale_seconds: float = 30.0  # a follower silent this long: lookups ask Keycloak
     settle_ms: int = 6000  # an entry changed this recently is checked against the events
     describe_per_step: int = 20  # new users given uid and UCloud attributes a turn
+    backfill: bool = False  # the check also queues users from before uids (one-off)
     max_cursor_age_seconds: float = 6 * 24 * 3600  # past this, events may be expired
 
 
@@ -435,10 +436,12 @@ class UserIndex:
                 log.info("user index mended: %s was missing", user["username"])
                 self._refresh(str(user["id"]))
             attributes = user.get("attributes") or {}
-            # Users from before uids (and UCloud's attributes): the one-off backfill,
-            # at the pace of this check, through the same queue as new users.
-            if not all(attributes.get(k) for k in ("uid", "ucloudRole", "principalType")) \
-                    and len(state.to_describe) < MAX_WAITING:
+            # Users from before uids (and UCloud's attributes): the one-off backfill, when
+            # asked for, at the pace of this check, through the same queue as new users
+            # (about 20 Keycloak requests a second while it runs).
+            if self.timing.backfill and len(state.to_describe) < MAX_WAITING \
+                    and not all(attributes.get(k) for k in ("uid", "ucloudRole",
+                                                            "principalType")):
                 state.to_describe.append([str(user["id"]), ""])
         self.table.stamp([str(u["username"]) for u in page], state.scan_cycle)
         if len(page) == self.timing.scan_page:
