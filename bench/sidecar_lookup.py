@@ -149,6 +149,7 @@ def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: Keycloa
             if (ready.get("userIndex") or {}).get("complete"):
                 break
             if index in (None, "legacy"):
+                fresh_token()
                 began = time.perf_counter()
                 lookup(rng.sample(names, 100))
                 fast = fast + 1 if time.perf_counter() - began < 0.05 else 0

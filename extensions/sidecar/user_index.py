@@ -64,6 +64,7 @@ class IndexTiming:
     settle_ms: int = 6000  # an entry changed this recently is checked against the events
     describe_per_step: int = 20  # new users given uid and UCloud attributes a turn
     backfill: bool = False  # the check also queues users from before uids (one-off)
+    describe_seconds: float = 2.0  # at most this long describing, a turn
     max_cursor_age_seconds: float = 6 * 24 * 3600  # past this, events may be expired
 
 
@@ -256,6 +257,7 @@ class UserIndex:
         if not state.complete:
             self._build_page(state)
         self._apply_events(state)
+        self.table.save_state(state)  # current now: what follows must not look like lag
         self._describe_some(state)
         if state.complete and time.monotonic() - self._last_scan >= self.timing.scan_seconds:
             self._last_scan = time.monotonic()
@@ -381,12 +383,17 @@ class UserIndex:
         """A few of the users waiting for their UCloud attributes, oldest first: a burst
         of new users costs Keycloak a bounded rate, and applying events never waits."""
         batch = state.to_describe[:self.timing.describe_per_step]
+        deadline = time.monotonic() + self.timing.describe_seconds
+        done = 0
         for user_id, provider in batch:
+            if time.monotonic() > deadline:
+                break  # the rest next turn: a turn stays short whatever Keycloak's pace
             name = self.table.name_of(user_id)
             entry = self.table.get_many([name]).get(name) if name else None
             if entry is not None:
                 self._describe(entry, provider or None)
-        del state.to_describe[:len(batch)]
+            done += 1
+        del state.to_describe[:done]
 
     def _describe(self, entry: Entry, provider: str | None = None) -> None:
         """Give a user what UCloud's tokens and RPCs read (the ucloud-claims scope): a
