@@ -217,6 +217,7 @@ class UserIndex:
     def status(self) -> Json:
         state = self.table.state()
         return {"users": self.table.count(), "complete": state.complete,
+                "waitingForUid": len(state.to_describe),
                 "lagSeconds": round(max(0.0, time.time() - state.updated_ms / 1000), 1)
                 if state.updated_ms else None}
 

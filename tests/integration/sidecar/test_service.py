@@ -45,7 +45,7 @@ def test_health_and_readiness(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz").json
     assert ready["status"] == "ready"
-    assert set(ready["userIndex"]) == {"users", "complete", "lagSeconds"}
+    assert set(ready["userIndex"]) == {"users", "complete", "waitingForUid", "lagSeconds"}
 
 
 def test_idpack_sidecar_serves_with_gunicorn(sidecar_realm: SidecarRealm,
