@@ -108,8 +108,8 @@ def create_password_user(stack: Stack, token: str, name: str,
 
 
 def lookup_role(stack: Stack, token: str, username: str) -> dict[str, Any]:
-    """lookupUsers' answer for one user, at once: the sidecar's index answers a user
-    whose events are still arriving (created, then given a role) from Keycloak itself."""
+    """lookupUsers' answer for one user, at once: the sidecar's index checks a user whose
+    events are still arriving (created, then given a role) against the newest events."""
     response = rpc(stack, "POST", "/auth/users/lookup", token, {"users": [username]})
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()["results"][username]

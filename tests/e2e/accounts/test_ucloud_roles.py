@@ -77,10 +77,13 @@ def test_a_service_token_works_exactly_where_the_table_says_service(
     lookup = rpc(stack, "POST", "/auth/users/lookup", token,
                  {"users": ["svc-made-user-e2e", "svc-made-other-e2e", "nobody-e2e"]})
     assert lookup.status_code == 200, lookup.text
-    assert lookup.json() == {"results": {
+    results = lookup.json()["results"]
+    assert {name: hit and {k: hit[k] for k in ("subject", "role")}
+            for name, hit in results.items()} == {
         "svc-made-user-e2e": {"subject": "svc-made-user-e2e", "role": "USER"},
         "svc-made-other-e2e": {"subject": "svc-made-other-e2e", "role": "USER"},
-        "nobody-e2e": None}}
+        "nobody-e2e": None}
+    assert isinstance(results["svc-made-user-e2e"]["uid"], int)  # UCloud's uid, given at once
 
     # Lookups by address answer once its owner proved it (here the Admin API says so).
     email = rpc(stack, "POST", "/auth/users/lookup/email", token, {"userId": user_id})
@@ -114,8 +117,8 @@ def test_an_admin_made_by_create_new_user_is_admin_after_setting_up_totp(
     admin = create_password_user(stack, service, "ingrid")
     api = keycloak_admin.realm(stack.realm)
     api.add_realm_role_mappings(admin.user_id, [api.role("ADMIN")])  # the first ADMIN
-    assert lookup_role(stack, service, admin.username) == {
-        "subject": admin.username, "role": "ADMIN"}
+    found = lookup_role(stack, service, admin.username)
+    assert (found["subject"], found["role"]) == (admin.username, "ADMIN")
 
     # No token of their own before the first login's set-up.
     assert refusal(user_token(stack, admin, None)) == (400, "Account is not fully set up")
@@ -142,8 +145,8 @@ def test_an_admin_made_by_create_new_user_is_admin_after_setting_up_totp(
     me = rpc(stack, "GET", "/auth/users/userInfo", token)
     assert (me.status_code, me.json()["email"]) == (200, admin.email)
     lookup = rpc(stack, "POST", "/auth/users/lookup", token, {"users": [admin.username]})
-    assert lookup.json()["results"][admin.username] == {"subject": admin.username,
-                                                        "role": "ADMIN"}
+    found = lookup.json()["results"][admin.username]
+    assert (found["subject"], found["role"]) == (admin.username, "ADMIN")
     made: PasswordUser = create_password_user(stack, token, "ulla")  # by the ADMIN
     api.update_user(made.user_id, {**api.user(made.user_id), "emailVerified": True})
     email = rpc(stack, "POST", "/auth/users/lookup/email", token, {"userId": made.user_id})
