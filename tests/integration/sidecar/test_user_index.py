@@ -207,6 +207,9 @@ def test_two_sidecar_workers_share_one_index_and_one_follower(
         builds = [p for _, p in proxy.since(mark) if p.startswith(
             f"/admin/realms/{sidecar_realm.name}/users?") and "max=5000" in p]
         assert len(builds) == 1, builds  # one page of users, read by one worker
+        while status.get("waitingForUid"):  # new users given their uids first
+            time.sleep(0.5)
+            status = requests.get(f"{url}/readyz", timeout=5).json()["userIndex"]
         rest = len(proxy.requests)
         time.sleep(6)
         at_rest = proxy.since(rest)

@@ -36,7 +36,7 @@ def own_keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeycloakS
 
 def test_the_index_answers_while_keycloak_is_down_and_catches_up_after(
         own_keycloak: KeycloakServer, tmp_path: Path) -> None:
-    admin = KeycloakAdminClient.connect(own_keycloak.target)
+    admin = KeycloakAdminClient.connect(own_keycloak.target, timeout=60)  # a busy machine
     with sidecar_realm_applied(own_keycloak.target, admin, tmp_path) as realm:
         kept = f"kept-{secrets.token_hex(3)}"
         kept_id = realm.user(kept, password=None)
@@ -51,7 +51,7 @@ def test_the_index_answers_while_keycloak_is_down_and_catches_up_after(
             index.step()  # the follower's loop logs it and tries again
 
         own_keycloak.start()
-        restarted = KeycloakAdminClient.connect(own_keycloak.target)
+        restarted = KeycloakAdminClient.connect(own_keycloak.target, timeout=60)
         after = SidecarRealm(realm.name, own_keycloak.target, restarted.realm(realm.name))
         newcomer = f"after-{secrets.token_hex(3)}"
         newcomer_id = after.user(newcomer, password=None, role="ADMIN")
