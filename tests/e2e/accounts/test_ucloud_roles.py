@@ -100,9 +100,27 @@ def test_a_service_token_works_exactly_where_the_table_says_service(
                 {"userId": user_id, "newPassword": "R3set-Kettle-42!"})
     assert reset.status_code == 204, reset.text
 
+    # UCloud's further calls, SERVICE only: the principal, by uid, and the iterator.
+    principal = rpc(stack, "POST", "/auth/users/retrievePrincipal", token,
+                    {"username": "svc-made-user-e2e"})
+    assert (principal.status_code, principal.json()["type"], principal.json()["id"]) == (
+        200, "password", "svc-made-user-e2e")
+    uid = results["svc-made-user-e2e"]["uid"]
+    by_uid = rpc(stack, "POST", "/auth/users/lookupUID", token, {"uids": [uid]})
+    assert by_uid.json()["users"][str(uid)]["subject"] == "svc-made-user-e2e"
+    iterator = rpc(stack, "POST", "/auth/users/iterator/open", token, {}).json()["id"]
+    walked: set[str] = set()
+    while page := rpc(stack, "POST", "/auth/users/iterator/next", token,
+                      {"id": iterator}).json():
+        walked |= {p["id"] for p in page}
+    assert "svc-made-user-e2e" in walked
+    closed = rpc(stack, "POST", "/auth/users/iterator/close", token, {"id": iterator})
+    assert closed.status_code == 200
+
     # Refused: every RPC whose row has no SERVICE, with UCloud's 401.
     accepted = {"createNewUser", "lookupUsers", "lookupEmail", "lookupUserWithEmail",
-                "changePasswordWithReset"}
+                "changePasswordWithReset", "retrievePrincipal", "lookupUID",
+                "openUserIterator", "fetchNextIterator", "closeIterator"}
     assert accepted == {name for name, (_, _, roles) in TABLE.items() if "SERVICE" in roles}
     for name, (method, path, roles) in TABLE.items():
         if "SERVICE" in roles:
