@@ -159,6 +159,12 @@ def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: Keycloa
         else:
             figures.notes.append(f"not ready within {timeout:.0f} s")
         waited = time.monotonic() - started
+        # Measured once the follower has given every new user its uid (a queue that a
+        # burst of new users, or the one-off backfill, leaves behind).
+        drained = time.monotonic() + 600
+        while time.monotonic() < drained and (requests.get(f"{url}/readyz", timeout=30).json()
+                                               .get("userIndex") or {}).get("waitingForUid"):
+            time.sleep(2)
         fresh_token()
         figures.ready_seconds = None if figures.notes else waited
         figures.rss_mib = replica_rss_mib(process.pid)
@@ -180,12 +186,6 @@ def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: Keycloa
         lookup([f"unknown-{secrets.token_hex(4)}-{k}" for k in range(500)])
         figures.unknown_500_requests = len(proxy.since(mark))
 
-        # At rest: once the follower has given every new user its uid (a queue that a
-        # burst of new users, or the one-off backfill, leaves behind).
-        drained = time.monotonic() + 600
-        while time.monotonic() < drained and (requests.get(f"{url}/readyz", timeout=30).json()
-                                               .get("userIndex") or {}).get("waitingForUid"):
-            time.sleep(2)
         mark, rest = len(proxy.requests), 30.0
         time.sleep(rest)
         figures.rest_requests_a_second = len(proxy.since(mark)) / rest
