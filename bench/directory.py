@@ -109,8 +109,7 @@ def seed(admin: KeycloakAdminClient, realm: str, users: int, state: Path) -> Non
     """The realm applied from the MikroCloud file and filled to `users` users."""
     overlay = state / "bench.yaml"
     overlay.write_text(OVERLAY)
-    if realm not in admin.realm_names():
-        apply(admin, load(realm, overlay, env=SECRETS))
+    apply(admin, load(realm, overlay, env=SECRETS))  # as realm-config says now
     api = admin.realm(realm)
     checkpoint = Checkpoint(state / f"{realm}.checkpoint.json", f"synthetic:{realm}")
     line = ProgressLine()

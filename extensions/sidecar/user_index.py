@@ -177,6 +177,9 @@ class UserIndex:
                 highest_uid = max(highest_uid, change.uid)
             if isinstance(change, ev.Created):
                 if change.username is None:
+                    log.warning("an admin event of a new user has no representation: turn "
+                                "on adminEventsDetailsEnabled (realm-config does), or "
+                                "unknown names are asked of Keycloak one by one")
                     return None
                 made[change.user_id] = (change.username, set(change.roles))
                 uids[change.user_id] = change.uid
