@@ -34,6 +34,13 @@ REQUIRED = {"PUBLIC_URL": "the public base URL, https://id.example.org",
             "RELAY_UPSTREAM": "the mail server the relays hand mail to, smtp://host:587"}
 
 
+def container_status(engine_status: str) -> str:
+    """The engine's state of a container, with podman's "stopped" (the process ended,
+    podman's cleanup of it not yet run, which on some hosts never comes) read as the
+    "exited" it means: its exit code is already recorded."""
+    return "exited" if engine_status == "stopped" else engine_status
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines as compose reads them (comments, blank lines, quotes)."""
     values: dict[str, str] = {}
@@ -157,7 +164,8 @@ class Stack:
             return ServiceState(service, None, "missing", 0, "none", "")
         inspected = self.engine_run("inspect", "--format",
                                     "{{.State.Status}} {{.State.ExitCode}}", name).stdout.split()
-        status, code = [*inspected, "unknown", "0"][:2]
+        raw_status, code = [*inspected, "unknown", "0"][:2]
+        status = container_status(raw_status)
         has_check = bool(self.services().get(service, {}).get("healthcheck"))
         health = "none"
         if has_check and status == "running":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from idpack.commands.deploy_stack import container_status
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from tests.deploy.readme import run, steps, with_installation
@@ -97,7 +98,7 @@ class Deployment:
     def state(self, service: str) -> tuple[str, int]:
         status, code = self.podman("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}",
                                    self.container(service)).split()
-        return status, int(code)
+        return container_status(status), int(code)
 
     def logs(self, service: str) -> str:
         done = subprocess.run(["podman", "logs", self.container(service)], env=self.env,
