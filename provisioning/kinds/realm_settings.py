@@ -55,6 +55,8 @@ class RealmSettings(Strict):
     accessTokenLifespan: Int | None = Field(default=None, ge=1)
     ssoSessionIdleTimeout: Int | None = Field(default=None, ge=1)
     ssoSessionMaxLifespan: Int | None = Field(default=None, ge=1)
+    revokeRefreshToken: Bool | None = None  # refresh tokens rotate: a used one is refused
+    refreshTokenMaxReuse: Int | None = Field(default=None, ge=0)
     actionTokenGeneratedByUserLifespan: Int | None = Field(default=None, ge=1)
     actionTokenGeneratedByAdminLifespan: Int | None = Field(default=None, ge=1)
     organizationsEnabled: Bool | None = None
