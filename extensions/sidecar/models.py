@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
+from extensions.sidecar import usernames
 from extensions.sidecar.roles import Role
 from idpack.places import is_country, is_time_zone
 
@@ -61,6 +62,9 @@ def _username(value: str) -> str:
     if value.lower().startswith(SERVICE_ACCOUNT_PREFIX):
         raise ValueError(f"must not start with {SERVICE_ACCOUNT_PREFIX} (the names of "
                          "clients' service accounts)")
+    if not usernames.admissible(value):
+        raise ValueError("may hold letters (no look-alike ones such as \u0131, \ufb01 or "
+                         "full-width letters), digits and . _ - + @ only")
     return value
 
 

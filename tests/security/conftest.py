@@ -1,9 +1,13 @@
 """The security regression tests: one module per hole found and closed, each test
 failing on the code before its fix. They run against the real parts: a MikroCloud
-realm of this package's own, the sidecar app, the portal on real ports, the relay."""
+realm of this package's own (its mail to a real SMTP peer, its `example-oidc` provider
+switched on and pointed at a local OpenID provider), the sidecar app, the portal on
+real ports, the relay."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -13,9 +17,11 @@ from flask.testing import FlaskClient
 from extensions.sidecar.app import create_app
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
+from tests.fakes.oidc_provider import FakeOidcProvider
 from tests.support.portal import PortalStack, portal_stack
 from tests.support.realm import token_client
 from tests.support.sidecar import SidecarRealm, sidecar_realm_applied
+from tests.support.smtp_peer import Received, smtp_peer
 
 ID_TOKEN_CLIENT = "id-token-tests"
 # A client whose ID tokens look like access tokens for the sidecar, as careless mappers
@@ -29,11 +35,47 @@ MORE_CLIENTS = token_client(ID_TOKEN_CLIENT, "SIDECAR_TESTS_SECRET").replace(
 """
 
 
+# The realm's "further OpenID Connect provider", switched on and pointed at a local one
+# whose users assert whatever address the test gives them.
+PROVIDER_OVERLAY = """
+identityProviders:
+  example-oidc:
+    enabled: true
+    config:
+      issuer: {issuer}
+      authorizationUrl: {issuer}/authorize
+      tokenUrl: {issuer}/token
+      userInfoUrl: {issuer}/userinfo
+      jwksUrl: {issuer}/jwks
+"""
+
+
+@pytest.fixture(scope="package")
+def mail() -> Iterator[tuple[int, Received]]:
+    """The SMTP peer the package's realm mails to: (port, what it received)."""
+    with smtp_peer() as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
+def provider(keycloak: KeycloakTarget) -> Iterator[FakeOidcProvider]:
+    fake = FakeOidcProvider("idpack", secrets.token_urlsafe(24), re.compile(
+        re.escape(keycloak.url) + r"/realms/[^/]+/broker/example-oidc/endpoint"))
+    with fake.running():
+        yield fake
+
+
 @pytest.fixture(scope="package")
 def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[SidecarRealm]:
-    with sidecar_realm_applied(keycloak, keycloak_admin, tmp_path_factory.mktemp("security"),
-                               more_clients=MORE_CLIENTS) as realm:
+                  tmp_path_factory: pytest.TempPathFactory, mail: tuple[int, Received],
+                  provider: FakeOidcProvider) -> Iterator[SidecarRealm]:
+    folder = tmp_path_factory.mktemp("security")
+    overlay = folder / "provider.yaml"
+    overlay.write_text(PROVIDER_OVERLAY.format(issuer=provider.issuer))
+    with sidecar_realm_applied(keycloak, keycloak_admin, folder, more_clients=MORE_CLIENTS,
+                               smtp_port=mail[0], more_overlays=[overlay],
+                               more_env={"EXAMPLE_OIDC_CLIENT_SECRET":
+                                         provider.client.client_secret}) as realm:
         yield realm
 
 

@@ -31,13 +31,16 @@ SECRETS = {
 def token_client(name: str, secret_env: str, attributes: str | None = None) -> str:
     """Realm-file YAML (under `clients:`) for a client that only the tests and benchmarks
     use: user tokens by password (the portal uses the browser flow), carrying the
-    sidecar's audience as the portal's do."""
+    sidecar's audience as the portal's do. The realm's own direct-grant flow wants a
+    TOTP code always; this client uses Keycloak's built-in one, which asks users who
+    have TOTP for the code (as `totp`) and the others for nothing more."""
     extra = f"\n    attributes: {attributes}" if attributes else ""
     return f"""
   {name}:
     publicClient: false
     standardFlowEnabled: false
     directAccessGrantsEnabled: true
+    authenticationFlowBindingOverrides: {{direct_grant: direct grant}}
     secret: "${{env:{secret_env}}}"{extra}
     protocolMappers:
       audience: {{type: oidc-audience-mapper, config: {{

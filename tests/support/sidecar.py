@@ -7,7 +7,7 @@ import json
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,17 +110,20 @@ class SidecarRealm:
 @contextmanager
 def sidecar_realm_applied(keycloak: KeycloakTarget, admin: KeycloakAdminClient,
                           folder: Path, more_clients: str = "",
-                          smtp_port: int | None = None) -> Iterator[SidecarRealm]:
+                          smtp_port: int | None = None, more_overlays: Sequence[Path] = (),
+                          more_env: Mapping[str, str] | None = None,
+                          ) -> Iterator[SidecarRealm]:
     """The MikroCloud realm with the tests' token clients (and `more_clients`, YAML
     under `clients:`), in a realm of its own, removed afterwards; Keycloak's own mail
-    goes to `smtp_port` on loopback."""
+    goes to `smtp_port` on loopback. `more_overlays` are merged last, reading
+    `more_env` besides the tests' secrets."""
     name = f"t-sidecar-{secrets.token_hex(3)}"
     overlay = folder / "tests.yaml"
     overlay.write_text(OVERLAY + more_clients)
-    env = {**SECRETS, "SIDECAR_TESTS_SECRET": TEST_CLIENT_SECRET}
+    env = {**SECRETS, "SIDECAR_TESTS_SECRET": TEST_CLIENT_SECRET, **(more_env or {})}
     if smtp_port is not None:
         env["IDPACK_SMTP_PORT"] = str(smtp_port)
-    apply(admin, load(name, overlay, env=env))
+    apply(admin, load(name, overlay, *more_overlays, env=env))
     try:
         yield SidecarRealm(name, keycloak, admin.realm(name))
     finally:
