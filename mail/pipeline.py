@@ -1,5 +1,6 @@
-"""Accept one message: check, rewrite links, rate-limit, sign, spool. Each stage is its
-own module; this one only runs them in order. The answer is the SMTP reply."""
+"""Accept one message: check, rewrite links, limit mails per address, sign, spool. Each
+stage is its own module (the limits are the small class below); this one only runs them
+in order. The answer is the SMTP reply."""
 
 from __future__ import annotations
 
@@ -14,7 +15,23 @@ from mail.signing import Signer
 from mail.spool import Spool
 
 log = logging.getLogger("idpack.relay")
-VERIFY_WINDOW = 60.0
+
+
+@dataclass(frozen=True)
+class AddressLimit:
+    """At most `count` messages to one address in a sliding window of `seconds`."""
+    count: int
+    seconds: float
+
+    def describe(self) -> str:
+        unit = {60.0: "a minute", 3600.0: "an hour"}.get(self.seconds,
+                                                           f"in {self.seconds:g} s")
+        return f"{self.count} {unit}"
+
+
+# Every kind of mail counts (verification, reset, email change, the sidecar's own): a
+# user who may ask for mails to any address must not be able to flood one.
+ADDRESS_LIMITS = (AddressLimit(5, 60.0), AddressLimit(10, 3600.0))
 
 
 @dataclass
@@ -24,7 +41,7 @@ class Pipeline:
     store: FallbackStore
     signer: Signer
     spool: Spool
-    verify_limit: int = 5
+    limits: tuple[AddressLimit, ...] = ADDRESS_LIMITS
     metrics: RelayMetrics = field(default_factory=RelayMetrics)
 
     def accept(self, mail_from: str, recipients: list[str], content: bytes) -> str:
@@ -46,17 +63,10 @@ class Pipeline:
             if refusal is not None:
                 self.metrics.refused.labels(refusal.reason).inc()
                 return refusal.reply()
-        if links:  # a verification (action-token) mail: at most N a minute per recipient
-            for recipient in recipients:
-                verdict = self.store.hit(f"verify-mail:{recipient.lower()}", VERIFY_WINDOW,
-                                         self.verify_limit)
-                if not verdict.allowed:
-                    reply = Refusal(450, f"4.7.1 Too many verification mails to <{recipient}>; "
-                                         f"try again in {verdict.retry_after:.0f} s",
-                                    "rate-limit")
-                    log.info("deferred mail to %s: %s", recipient, reply.text)
-                    self.metrics.refused.labels(reply.reason).inc()
-                    return reply.reply()
+        refusal = self._over_a_limit(recipients)
+        if refusal is not None:
+            self.metrics.refused.labels(refusal.reason).inc()
+            return refusal.reply()
         queue_id = self.spool.accept(mail_from, recipients, self.signer.sign(rewritten))
         self.metrics.accepted.inc()
         for link in links:
@@ -64,3 +74,22 @@ class Pipeline:
         if not links:
             log.info("queued %s from <%s> to %s", queue_id, mail_from, ", ".join(recipients))
         return f"250 2.0.0 Ok: queued as {queue_id}"
+
+    def _over_a_limit(self, recipients: list[str]) -> Refusal | None:
+        """Count the message for each recipient in each window, shortest first; the
+        first window that is full refuses it (450: the sender may try later). A window
+        counts only what it lets through, so a refusal by a longer window costs one
+        place in the shorter ones at most, for their length."""
+        for recipient in recipients:
+            address = recipient.lower()
+            for limit in self.limits:
+                verdict = self.store.hit(f"mail-to:{limit.seconds:g}:{address}", limit.seconds,
+                                         limit.count)
+                if not verdict.allowed:
+                    wait = max(1, round(verdict.retry_after))
+                    refusal = Refusal(450, f"4.7.1 Too many mails to <{recipient}>: at most "
+                                           f"{limit.describe()} to one address; try again "
+                                           f"in {wait} s", "rate-limit")
+                    log.info("deferred mail to %s: %s", recipient, refusal.text)
+                    return refusal
+        return None

@@ -33,7 +33,7 @@ from mail.delivery import (
 from mail.dkim_keys import load
 from mail.links import LinkRewriter
 from mail.metrics import RelayMetrics
-from mail.pipeline import Pipeline
+from mail.pipeline import AddressLimit, Pipeline
 from mail.server import RelayController, RelayHandler
 from mail.settings import RelaySettings
 from mail.signing import Signer
@@ -127,9 +127,10 @@ class Relay:
         metrics = RelayMetrics(spool.stats_file)
         metrics.watch_queue(spool.depth)
         metrics.watch_store(store.status)
+        limits = (AddressLimit(settings.minute_limit, 60.0),
+                  AddressLimit(settings.hour_limit, 3600.0))
         pipeline = Pipeline(settings.domains, links, store,
-                            Signer(keys, sorted(settings.domains)[0]), spool,
-                            settings.verify_limit, metrics)
+                            Signer(keys, sorted(settings.domains)[0]), spool, limits, metrics)
         return cls(settings, spool, pipeline, upstream_of(settings),
                    backoff or backoff_of(settings), metrics)
 

@@ -69,8 +69,10 @@ class RelaySettings(IdpackSettings):
                                         "AUTH to the upstream as")
     upstream_password: str | None = setting(None, "IDPACK_RELAY_UPSTREAM_PASSWORD",
                                             "and with this password", secret=True)
-    verify_limit: int = setting(5, "IDPACK_RELAY_VERIFY_LIMIT",
-                                "Verification mails a minute per recipient")
+    minute_limit: int = setting(5, "IDPACK_RELAY_MINUTE_LIMIT",
+                                "Mails a minute to one address (every kind of mail)")
+    hour_limit: int = setting(10, "IDPACK_RELAY_HOUR_LIMIT",
+                              "Mails an hour to one address (every kind of mail)")
     tls_cert: Path | None = setting(None, "IDPACK_RELAY_TLS_CERT",
                                     "STARTTLS for clients: the certificate")
     tls_key: Path | None = setting(None, "IDPACK_RELAY_TLS_KEY", "and its key")

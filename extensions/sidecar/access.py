@@ -12,10 +12,16 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
-from extensions.sidecar.context import TOKENS
+from extensions.sidecar.context import ACTIVE_TOKENS, TOKENS
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.roles import Role, ucloud_role
-from extensions.sidecar.tokens import InvalidToken, KeySetUnavailable, TokenVerifier, VerifiedToken
+from extensions.sidecar.tokens import (
+    ActiveTokens,
+    InvalidToken,
+    KeySetUnavailable,
+    TokenVerifier,
+    VerifiedToken,
+)
 
 log = logging.getLogger("idpack.sidecar.access")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,8 +60,10 @@ def authenticate(allowed: Iterable[Role]) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise RpcError(401, "Unauthorized: a Bearer token is required", "UNAUTHORIZED")
     verifier: TokenVerifier = current_app.extensions[TOKENS]
+    active: ActiveTokens = current_app.extensions[ACTIVE_TOKENS]
     try:
         verified = verifier.verify(token.strip())
+        active.check(token.strip(), verified)  # not disabled, signed out or replaced
     except InvalidToken as exc:
         log.info("refused a token: %s", exc)
         raise RpcError(401, "Unauthorized: invalid token", "UNAUTHORIZED") from None

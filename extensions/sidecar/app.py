@@ -18,11 +18,11 @@ from extensions.sidecar.blueprints import (
     service,
     short_links,
 )
-from extensions.sidecar.context import DIRECTORY, SETTINGS, STORE, TOKENS
+from extensions.sidecar.context import ACTIVE_TOKENS, DIRECTORY, SETTINGS, STORE, TOKENS
 from extensions.sidecar.directory import Directory
 from extensions.sidecar.errors import install_error_handlers
 from extensions.sidecar.settings import SidecarSettings
-from extensions.sidecar.tokens import TokenVerifier
+from extensions.sidecar.tokens import ActiveTokens, TokenVerifier
 from extensions.sidecar.user_index import IndexTiming
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.oidc import jwks_uri
@@ -57,6 +57,9 @@ def create_app(settings: SidecarSettings) -> Flask:
     app.extensions[TOKENS] = TokenVerifier(
         jwks_uri(settings.keycloak_url, settings.realm), settings.issuer, settings.audience,
         leeway=settings.leeway_seconds)
+    app.extensions[ACTIVE_TOKENS] = ActiveTokens(
+        settings.keycloak_url, settings.realm, settings.client_id, settings.client_secret,
+        timeout=settings.keycloak_timeout)
     for family in (service, lookups, principals, profile, passwords, admin_users, short_links):
         app.register_blueprint(family.blueprint)
     install_error_handlers(app)

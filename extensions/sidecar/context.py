@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from extensions.sidecar.settings import SidecarSettings
     from idpack.store.base import Store
 
-SETTINGS, DIRECTORY, STORE, TOKENS = ("idpack.settings", "idpack.directory", "idpack.store",
-                                      "idpack.tokens")
+SETTINGS, DIRECTORY, STORE, TOKENS, ACTIVE_TOKENS = (
+    "idpack.settings", "idpack.directory", "idpack.store", "idpack.tokens",
+    "idpack.active-tokens")
 
 
 def settings() -> SidecarSettings:

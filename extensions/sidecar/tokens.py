@@ -1,4 +1,5 @@
-"""Who is calling: a Bearer JWT issued by the realm, checked against the realm's JWKS.
+"""Who is calling: a Bearer JWT issued by the realm, checked against the realm's JWKS,
+and still active in Keycloak (ActiveTokens, below).
 
 Signature (asymmetric algorithms only: never `none`, never HMAC, whose key would be a
 shared secret), issuer, audience, expiry with a small leeway, and that it is an access
@@ -12,6 +13,7 @@ deprecated in its favour."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
@@ -23,6 +25,8 @@ import requests
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from idpack.keycloak.oidc import introspect
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                       "ES256", "ES384", "ES512", "EdDSA")
@@ -128,3 +132,47 @@ def _fetch_jwks(url: str) -> dict[str, Any]:
     # Keycloak also publishes encryption keys; only signing keys verify tokens.
     keys["keys"] = [k for k in keys.get("keys", []) if k.get("use", "sig") == "sig"]
     return keys
+
+
+class ActiveTokens:
+    """Whether a token that verified is still good: Keycloak's token introspection, asked
+    on every call of a person, so that a user an administrator disabled or signed out,
+    and every session a password change ended, is refused at once rather than when the
+    token expires. A service's token (client credentials: no session to end) is asked
+    about at most every `service_seconds`, which keeps the lookups services make in bulk
+    cheap; disabling a service's client takes effect within that time.
+
+    Keycloak not answering is KeySetUnavailable (the RPC answers 503), never a pass."""
+
+    def __init__(self, keycloak_url: str, realm: str, client_id: str, secret: str,
+                 timeout: float = 5.0, service_seconds: float = 5.0) -> None:
+        self.keycloak_url, self.realm = keycloak_url, realm
+        self.client_id, self.secret, self.timeout = client_id, secret, timeout
+        self.service_seconds = service_seconds
+        self._http = requests.Session()
+        self._services: dict[str, float] = {}  # token digest -> monotonic time it was good
+        self._lock = threading.Lock()
+
+    def check(self, token: str, verified: VerifiedToken) -> None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        if verified.is_service_account and self._recently_good(digest):
+            return
+        try:
+            response = introspect(self.keycloak_url, self.realm, self.client_id, self.secret,
+                                  token, http=self._http, timeout=self.timeout)
+            response.raise_for_status()
+            active = response.json().get("active") is True
+        except (requests.RequestException, ValueError) as exc:
+            raise KeySetUnavailable(f"token introspection: {exc}") from exc
+        if not active:
+            raise InvalidToken("Keycloak says the token is no longer active")
+        if verified.is_service_account:
+            with self._lock:
+                if len(self._services) > 4096:
+                    self._services.clear()
+                self._services[digest] = time.monotonic()
+
+    def _recently_good(self, digest: str) -> bool:
+        with self._lock:
+            seen = self._services.get(digest)
+        return seen is not None and time.monotonic() - seen < self.service_seconds

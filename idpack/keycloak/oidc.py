@@ -28,6 +28,16 @@ def jwks_uri(keycloak_url: str, realm: str) -> str:
     return f"{issuer(keycloak_url, realm)}/protocol/openid-connect/certs"
 
 
+def introspect(keycloak_url: str, realm: str, client_id: str, secret: str, token: str,
+               http: requests.Session | None = None, timeout: float = 5.0) -> requests.Response:
+    """Token introspection (RFC 7662) by a confidential client: `active` is false once
+    the token's session ended, its user was disabled, or it predates a not-before."""
+    return (http or requests.Session()).post(
+        f"{issuer(keycloak_url, realm)}/protocol/openid-connect/token/introspect",
+        timeout=timeout, data={"token": token, "client_id": client_id,
+                               "client_secret": secret})
+
+
 def logout_session(keycloak_url: str, realm: str, client_id: str, secret: str,
                    refresh_token: str, timeout: float = 10.0) -> requests.Response:
     return requests.post(f"{issuer(keycloak_url, realm)}/protocol/openid-connect/logout",

@@ -80,9 +80,11 @@ def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
 
 
 @pytest.fixture(scope="package")
-def app(sidecar_realm: SidecarRealm, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(sidecar_realm: SidecarRealm, mail: tuple[int, Received],
+        tmp_path_factory: pytest.TempPathFactory) -> Flask:
     store = tmp_path_factory.mktemp("store") / "store.sqlite"
     return create_app(sidecar_realm.settings(store=str(store), index_users=False,
+                                             smtp_port=mail[0],
                                              public_url="http://sidecar.test"))
 
 

@@ -18,8 +18,9 @@ from idpack.keycloak.oidc import logout_session, password_grant
 
 blueprint = Blueprint("passwords", __name__)
 log = logging.getLogger("idpack.sidecar.passwords")
-# What Keycloak's token endpoint says when the password was right but the account
-# still has required actions (verify email, set up TOTP): the password is proven.
+# What Keycloak's token endpoint says when the password was right but the login asks
+# for more: the realm's password-check flow always ends so (realm-config: "idpack
+# password check"), so a right password gets this answer and never a token.
 NOT_FULLY_SET_UP = "Account is not fully set up"
 
 
@@ -35,6 +36,7 @@ def change_password() -> Response:
         raise RpcError(400, "Cannot change password for this user", "BAD_REQUEST")
     check_current_password(user["username"], body.currentPassword)
     set_password(user_id, body.newPassword)
+    end_other_sessions(user_id, keep=caller().token.claims.get("sid"))
     return Response(status=204)
 
 
@@ -60,6 +62,9 @@ def change_password_with_reset() -> Response:
                             "reset through this RPC: its owner uses \"Forgot password?\" at "
                             "sign-in", "FORBIDDEN")
     set_password(user["id"], body.newPassword)
+    # Whoever the reset is for may have lost a device or a session to someone else:
+    # every session ends, and every token issued before now (the user's not-before).
+    end_other_sessions(user["id"], keep=None)
     log.info("password of %s reset by %s", user["username"], caller().token.subject)
     return Response(status=204)
 
@@ -74,7 +79,9 @@ def check_current_password(username: str, password: str) -> None:
     except requests.RequestException as exc:
         raise KeycloakUnavailable(str(exc)) from exc
     if response.status_code == 200:
-        # The check opened a session; close it so it does not linger.
+        # A realm whose check flow still issues a token (one applied before the flow
+        # ended in "not fully set up"): the password was right; close the session.
+        log.warning("the password check issued a token: apply realm-config again")
         refresh = response.json().get("refresh_token")
         if refresh:
             logout_session(config.keycloak_url, config.realm, config.password_check_client_id,
@@ -96,3 +103,29 @@ def set_password(user_id: str, password: str) -> None:
         if exc.status == 400:  # the realm's password policy, in Keycloak's words
             raise RpcError(400, exc.reason, "BAD_REQUEST") from None
         raise
+
+
+def end_other_sessions(user_id: str, keep: object) -> None:
+    """After a password change, nothing signed in with the old one goes on: every
+    session but `keep` (the one that made the change, from the caller's `sid`) ends,
+    and so do the user's offline tokens. Without a session to keep, the user is also
+    signed out everywhere, so tokens issued before now stop working (the not-before;
+    Keycloak counts it in whole seconds, and leaves offline sessions, hence the
+    explicit revocations too)."""
+    api = directory().api
+    ended = 0
+    if not isinstance(keep, str) or not keep:
+        api.sign_out_everywhere(user_id)
+    else:
+        for session in api.user_sessions(user_id):
+            if session.get("id") != keep:
+                api.delete_session(str(session["id"]))
+                ended += 1
+    for consent in api.consents(user_id):
+        grants = {str(g.get("key", "")) for g in consent.get("additionalGrants") or []}
+        if "Offline Token" in grants:
+            api.revoke_consent(user_id, str(consent["clientId"]))
+            ended += 1
+    log.info("password of %s changed: %s", user_id,
+             f"{ended} other session(s) and offline grant(s) ended" if keep
+             else f"signed out everywhere, {ended} offline grant(s) revoked")

@@ -18,6 +18,7 @@ from extensions.sidecar.models import (
     UpdateUserInfoRequest,
     first_attribute,
 )
+from extensions.sidecar.pages import Form, page
 from extensions.sidecar.roles import Role
 from extensions.sidecar.rpc import json_response, parse, rpc
 from idpack.keycloak.errors import KeycloakRequestError
@@ -63,6 +64,13 @@ def update_user_info() -> Response:
         assert body.email is not None
         try:
             email_change.start(store(), settings(), user["id"], body.email)
+        except email_change.MailCapped as capped:
+            log.info("no mail to %s for now: %s", body.email, capped)
+            minutes = max(1, round(capped.retry_after / 60))
+            raise RpcError(429, "MikroCloud sends at most 5 emails a minute and 10 an hour to "
+                                f"one address: try again in {minutes} minute(s)",
+                           "TOO_MANY_REQUESTS",
+                           headers={"Retry-After": str(max(1, capped.retry_after))}) from None
         except email_change.MailUnavailable as exc:
             log.warning("could not mail %s: %s", body.email, exc)
             raise RpcError(503, "Mail could not be sent; try again later",
@@ -83,8 +91,29 @@ def _limit_email_changes(user_id: str) -> None:
 @rpc(blueprint, "verifyUserInfo", "GET", "/auth/users/verifyUserInfo", roles=None,
      query=("id",), redirect=True)
 def verify_user_info() -> WerkzeugResponse:
-    """Apply a pending email change (the link's token is the proof); back to the portal."""
-    pending = email_change.finish(store(), request.args.get("id", ""))
+    """The pending email change the link's token proves, on a page whose button applies
+    it (fetching the link changes nothing: mail scanners fetch links); an unknown or
+    expired token goes back to the portal."""
+    token = request.args.get("id", "")
+    pending = email_change.pending(store(), token)
+    username = _username(pending["user_id"]) if pending else None
+    if pending is None or username is None:
+        return _back_to_portal(success=False)
+    return page(200, "Use this email address for MikroCloud?",
+                f"Account: {username}", f"New email address: {pending['email']}",
+                "Nothing changes until you press the button. If you did not ask for this, "
+                "close this page.",
+                form=Form("/auth/users/verifyUserInfo", "Use this email address",
+                          {"id": token}),
+                form_targets=[settings().portal_url])
+
+
+@rpc(blueprint, "confirmUserInfo", "POST", "/auth/users/verifyUserInfo", roles=None,
+     redirect=True)
+def confirm_user_info() -> WerkzeugResponse:
+    """Apply a pending email change (the token the page's form sends back is the proof;
+    once); back to the portal."""
+    pending = email_change.finish(store(), request.form.get("id", ""))
     success = False
     if pending is not None:
         api = directory().api
@@ -95,6 +124,17 @@ def verify_user_info() -> WerkzeugResponse:
             success = True
         except KeycloakRequestError as exc:
             log.info("email change for %s not applied: %s", pending["user_id"], exc)
+    return _back_to_portal(success)
+
+
+def _username(user_id: str) -> str | None:
+    try:
+        return str(directory().api.user(user_id)["username"])
+    except KeycloakRequestError:
+        return None
+
+
+def _back_to_portal(success: bool) -> WerkzeugResponse:
     target = f"{settings().portal_url}/?{urlencode({'success': str(success).lower()})}"
     return redirect(target, code=302)
 

@@ -89,6 +89,20 @@ class UsersApi(RealmEndpoint):
     def delete_session(self, session_id: str) -> None:
         self._send("DELETE", f"/sessions/{_q(session_id)}")
 
+    def sign_out_everywhere(self, user_id: str) -> None:
+        """End every session of the user and set the user's not-before to now, so no
+        token issued before (refresh and offline tokens too) is accepted any more."""
+        self._send("POST", f"/users/{_q(user_id)}/logout")
+
+    def consents(self, user_id: str) -> list[Json]:
+        """The clients the user granted consent or holds offline tokens for."""
+        found: list[Json] = self._send("GET", f"/users/{_q(user_id)}/consents")
+        return found
+
+    def revoke_consent(self, user_id: str, client_id: str) -> None:
+        """Revoke the user's consent to a client (by clientId) and its offline tokens."""
+        self._send("DELETE", f"/users/{_q(user_id)}/consents/{_q(client_id)}")
+
     def effective_realm_roles_of_user(self, user_id: str) -> list[Json]:
         """Direct and composite (e.g. through default-roles-<realm>) realm roles."""
         roles: list[Json] = self._send(

@@ -16,13 +16,13 @@ from flask.testing import FlaskClient
 
 from extensions.sidecar.app import create_app
 from extensions.sidecar.rpc import RPCS
-from idpack.keycloak.oidc import password_grant, unverified_claims
-from tests.support.realm import SECRETS
+from idpack.keycloak.oidc import unverified_claims
 from tests.support.rpc_table import TABLE
-from tests.support.sidecar import PASSWORD, SidecarRealm, bearer
+from tests.support.sidecar import SidecarRealm, bearer
 
 # Routes anyone may call (the link's token is the proof; a short link is public).
-OPEN = {("GET", "/auth/users/verifyUserInfo"), ("GET", "/s/<code>")}
+OPEN = {("GET", "/auth/users/verifyUserInfo"), ("POST", "/auth/users/verifyUserInfo"),
+        ("GET", "/s/<code>"), ("POST", "/s/<code>")}
 # A harmless body for each RPC, so an authorized call never changes much.
 BODIES: dict[str, Any] = {
     "createNewUser": [{"username": "x\ny"}],
@@ -95,10 +95,10 @@ def tokens(sidecar_realm: SidecarRealm) -> dict[str, str]:
     user = sidecar_realm.token("matrix-user")
     header = json.loads(base64.urlsafe_b64decode(user.split(".")[0] + "=="))
     claims = unverified_claims(user)
-    other_audience = password_grant(sidecar_realm.keycloak.url, sidecar_realm.name,
-                                    "idpack-password-check",
-                                    SECRETS["IDPACK_PASSWORD_CHECK_CLIENT_SECRET"],
-                                    "matrix-user", PASSWORD)
+    # The sidecar's own service-account token: the realm's, valid, for Keycloak's Admin
+    # API (realm-management), not for the sidecar.
+    other_audience = sidecar_realm.service_token(client="idpack-sidecar")
+    assert "idpack-sidecar" not in unverified_claims(other_audience).get("aud", [])
     short = sidecar_realm.token("matrix-short", client="sidecar-tests-short-lived")
     return {
         "USER": user,
@@ -108,7 +108,7 @@ def tokens(sidecar_realm: SidecarRealm) -> dict[str, str]:
         "bad signature": forged(claims, header),
         "alg none": forged(claims, {**header, "alg": "none"}),
         "HMAC": forged(claims, {**header, "alg": "HS256"}),
-        "other audience": other_audience.json()["access_token"],
+        "other audience": other_audience,
         "expired": short,
         "garbage": "not.a.token",
     }

@@ -36,8 +36,12 @@ def test_names_change_at_once_and_a_new_email_only_through_its_link(
     link = re.search(r"http://sidecar\.test(/auth/users/verifyUserInfo\?id=\S+)", body)
     assert link is not None
 
-    confirmed = client.get(link.group(1))
-    again = client.get(link.group(1))
+    asked = client.get(link.group(1))  # a page with a button: the GET changes nothing
+    assert asked.status_code == 200
+    assert sidecar_realm.api.user(user_id)["email"] == f"{name}@example.org"
+    token = link.group(1).split("id=", 1)[1]
+    confirmed = client.post("/auth/users/verifyUserInfo", data={"id": token})
+    again = client.post("/auth/users/verifyUserInfo", data={"id": token})
 
     assert (confirmed.status_code, confirmed.location) == (302, "http://portal.test/?success=true")
     user = sidecar_realm.api.user(user_id)
@@ -57,6 +61,8 @@ def test_unknown_and_expired_links_fail_back_to_the_portal(app: Flask,
     assert client.get(f"/auth/users/verifyUserInfo?id={token}").location == (
         "http://portal.test/?success=false")
     assert client.get("/auth/users/verifyUserInfo").location == (
+        "http://portal.test/?success=false")
+    assert client.post("/auth/users/verifyUserInfo", data={"id": token}).location == (
         "http://portal.test/?success=false")
 
 
