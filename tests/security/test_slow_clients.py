@@ -1,0 +1,161 @@
+"""Security 2-7 (slow clients): clients that send a request's head a byte at a time
+no longer stop the sidecar or the portal from answering everyone else.
+
+gunicorn's threaded workers gave each connection a thread as soon as its first bytes
+came, and the thread then waited for the rest of the head: 64 slow clients stopped the
+sidecar (short links included) and 12 the portal, as `make run` serves them without a
+buffering proxy in front. idpack's worker now reads each request's head (and a small
+body) in its poller, where a waiting connection costs no thread, and closes what is not
+complete within the deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from idpack.processes import free_port
+from tests.support.realm import REPO
+
+pytestmark = pytest.mark.peers
+SLOW_CLIENTS = 64
+
+
+@contextmanager
+def serving(command: str, env: dict[str, str], health: str, log: Path) -> Iterator[None]:
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "idpack", command], cwd=REPO,
+                                   env={**os.environ, **env}, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(health, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def slow_clients(port: int, count: int) -> Iterator[list[socket.socket]]:
+    """`count` clients that each start a request and add a byte of its head every 0.5 s,
+    never finishing it."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+    for client in sockets:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(0.5):
+            for client in sockets:
+                with contextlib.suppress(OSError):  # closed by the server's deadline
+                    client.sendall(b"X")
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        yield sockets
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for client in sockets:
+            client.close()
+
+
+def answers_everyone_else(urls: list[str], seconds: float = 3.0) -> list[float]:
+    """How long each of a few ordinary requests took, made while the slow clients hold
+    their connections open (a request that gets no answer fails the test)."""
+    took = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for url in urls:
+            started = time.monotonic()
+            assert requests.get(url, timeout=5).status_code in (200, 404), url
+            took.append(time.monotonic() - started)
+        time.sleep(0.2)
+    return took
+
+
+def test_the_sidecar_answers_while_64_clients_send_their_heads_slowly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"IDPACK_HOME": str(tmp_path), "KEYCLOAK_URL": "http://127.0.0.1:9",
+           "IDPACK_REALM": "mikrocloud", "IDPACK_SIDECAR_CLIENT_SECRET": "unused",
+           "IDPACK_SIDECAR_INDEX_USERS": "false", "IDPACK_SIDECAR_PORT": str(port)}
+    base = f"http://127.0.0.1:{port}"
+    with serving("sidecar", env, f"{base}/healthz", tmp_path / "sidecar.log"), \
+            slow_clients(port, SLOW_CLIENTS):
+        took = answers_everyone_else([f"{base}/healthz", f"{base}/s/{'A' * 16}"])
+
+    assert max(took) < 2.0, took
+
+
+def test_the_portal_answers_while_64_clients_send_their_heads_slowly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"IDPACK_HOME": str(tmp_path), "KEYCLOAK_URL": "http://127.0.0.1:9",
+           "IDPACK_REALM": "mikrocloud", "IDPACK_PORTAL_URL": f"http://127.0.0.1:{port}",
+           "IDPACK_SIDECAR_URL": "http://127.0.0.1:9", "IDPACK_PORTAL_SECRET_KEY": "x" * 32}
+    base = f"http://127.0.0.1:{port}"
+    with serving("portal", env, f"{base}/healthz", tmp_path / "portal.log"), \
+            slow_clients(port, SLOW_CLIENTS):
+        took = answers_everyone_else([f"{base}/healthz", f"{base}/"])
+
+    assert max(took) < 2.0, took
+
+
+SERVER = textwrap.dedent("""
+    import sys
+    from flask import Flask
+    from idpack import wsgi_server
+    app = Flask("slow")
+    app.add_url_rule("/", "home", lambda: "ok")
+    wsgi_server.serve(lambda: app, name="slow", host="127.0.0.1", port=int(sys.argv[1]),
+                      workers=1, threads=2, head_seconds=1.0)
+""")
+
+
+def test_a_head_not_complete_within_the_deadline_is_closed(tmp_path: Path) -> None:
+    port = free_port()
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen([sys.executable, str(script), str(port)], cwd=REPO,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert requests.get(f"http://127.0.0.1:{port}/", timeout=2).text == "ok"
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.1)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            closed = client.recv(1024)  # blocks until the server gives up on the head
+            waited = time.monotonic() - started
+
+        assert closed == b""
+        assert 0.8 < waited < 3.5, waited
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
