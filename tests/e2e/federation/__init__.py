@@ -51,7 +51,7 @@ def finish_first_login(page: Page, stack: Stack, email: str, shots: Screenshots)
         shots.take(page, "review profile")
         expect(page.locator("input[name=email]")).to_have_value(email)
         page.locator("[type=submit]").first.click()
-    expect(resend).to_be_visible(timeout=30_000)  # trustEmail is off: prove the address
+    expect(resend).to_be_visible(timeout=30_000)  # linked only once the address is proven
     shots.take(page, "verify email")
 
     # Not verified yet: the portal stays out of reach.

@@ -2,8 +2,8 @@
 from the metadata file of a local SAML identity provider (tests/fakes/saml_idp.py,
 pysaml2), a sign-in through it that creates the user on first login with WAYF's
 attributes mapped, the email still to be verified through the relay's mail and short
-link (trustEmail is off), and the portal at the end; the next sign-in goes straight to
-the portal.
+link (WAYF is linked only once it was followed), and the portal at the end; the next
+sign-in goes straight to the portal.
 
 The IdP publishes signed metadata at a URL, as WAYF does; the realm declares it as
 environments/production.yaml declares WAYF (tests/e2e/wayf/conftest.py), so provisioning
@@ -86,8 +86,10 @@ def test_wayf_imported_from_its_signed_metadata_with_its_five_mappers(
     assert idp["providerId"] == "saml"
     assert idp["displayName"] == "WAYF"
     assert idp["enabled"] is True
-    assert idp.get("trustEmail", False) is False  # every user verifies the email
-    assert idp["firstBrokerLoginFlowAlias"] == "first broker login"
+    # Every user verifies the email: the first login links WAYF only once the mailed
+    # link was followed, and trusts the address from then on.
+    assert idp["trustEmail"] is True
+    assert idp["firstBrokerLoginFlowAlias"] == "mikrocloud first broker login"
     config = idp["config"]
     assert isinstance(config, dict)
     # From the signed metadata, through Keycloak's own import:
@@ -161,8 +163,8 @@ def test_sign_in_through_wayf_creates_the_user_who_verifies_the_email(
     sign_in_at_the_idp(page, wayf, shots)
 
     # First login: Keycloak made the user from the assertion (nothing was missing, so
-    # no review-profile page) and, trustEmail being off, asks for the email to be
-    # verified before anything else.
+    # no review-profile page) and asks for the email to be verified before anything
+    # else, WAYF being linked to the account only then.
     expect(page.get_by_role("link", name="Resend Verification Email")).to_be_visible()
     expect(page.get_by_text(user.mail)).to_be_visible()
     shots.take(page, "verify email after first wayf login")
@@ -172,11 +174,11 @@ def test_sign_in_through_wayf_creates_the_user_who_verifies_the_email(
     assert created["lastName"] == user.sn
     assert created["attributes"]["wayfTargetedId"] == [user.targeted_id]
     assert created["attributes"]["orgId"] == [user.schac_home_organization]
-    assert "VERIFY_EMAIL" in (created.get("requiredActions") or [])
-    links = KeycloakAdminClient.connect(keycloak).send(
-        "GET", f"/admin/realms/{stack.realm}/users/{created['id']}/federated-identity")
-    assert [(link["identityProvider"], link["userId"]) for link in links] == \
-        [("wayf", user.targeted_id)]
+    # Not linked to WAYF before the mailed link is followed: until then nobody can sign
+    # in to this account (tests/security/test_provider_links.py).
+    admin = KeycloakAdminClient.connect(keycloak)
+    links_path = f"/admin/realms/{stack.realm}/users/{created['id']}/federated-identity"
+    assert admin.send("GET", links_path) == []
 
     # Not verified: the portal is out of reach.
     other = context.new_page()
@@ -219,6 +221,8 @@ def test_sign_in_through_wayf_creates_the_user_who_verifies_the_email(
     assert attributes["country"] == ["DK"]
     assert attributes["timezone"] == ["Europe/Copenhagen"]
     assert not verified.get("requiredActions")
+    assert [(link["identityProvider"], link["userId"]) for link in
+            admin.send("GET", links_path)] == [("wayf", user.targeted_id)]
     context.close()
 
     # The next sign-in, in a fresh browser: the WAYF identity is linked, so it goes

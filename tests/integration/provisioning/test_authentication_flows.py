@@ -15,6 +15,34 @@ from tests.support.realm import applied, apply, load, plan
 
 BROWSER = "mikrocloud browser"
 FORMS = "mikrocloud browser forms"
+SECOND = "mikrocloud browser second factor"
+SETUP = "mikrocloud browser second factor setup"
+# The realm's browser flow, as realm-config/mikrocloud.yaml declares it; an overlay
+# repeats it whole with one requirement changed.
+BROWSER_YAML = f"""
+authenticationFlows:
+  {BROWSER}:
+    executions:
+      - {{authenticator: auth-cookie, requirement: ALTERNATIVE}}
+      - {{authenticator: identity-provider-redirector, requirement: REDIRECTOR}}
+      - flowAlias: {FORMS}
+        requirement: ALTERNATIVE
+        executions:
+          - {{authenticator: auth-username-password-form, requirement: REQUIRED}}
+          - flowAlias: {SECOND}
+            requirement: CONDITIONAL
+            executions:
+              - {{authenticator: conditional-user-configured, requirement: REQUIRED}}
+              - {{authenticator: auth-otp-form, requirement: ALTERNATIVE}}
+              - {{authenticator: auth-recovery-authn-code-form, requirement: ALTERNATIVE}}
+          - flowAlias: {SETUP}
+            requirement: CONDITIONAL
+            executions:
+              - {{authenticator: conditional-credential, requirement: REQUIRED,
+                 authenticatorConfig: mikrocloud browser no second factor yet,
+                 config: {{credentials: "otp##recovery-authn-codes", included: "false"}}}}
+              - {{authenticator: auth-otp-form, requirement: REQUIRED}}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +74,13 @@ def test_the_flows_are_created_whole_and_bound(keycloak_admin: KeycloakAdminClie
     assert steps(keycloak_admin, realm, BROWSER) == [
         (0, "auth-cookie", "ALTERNATIVE"), (0, "identity-provider-redirector", "ALTERNATIVE"),
         (0, f"flow {FORMS}", "ALTERNATIVE"), (1, "auth-username-password-form", "REQUIRED"),
-        (1, "auth-otp-form", "REQUIRED")]
+        (1, f"flow {SECOND}", "CONDITIONAL"), (2, "conditional-user-configured", "REQUIRED"),
+        (2, "auth-otp-form", "ALTERNATIVE"), (2, "auth-recovery-authn-code-form", "ALTERNATIVE"),
+        (1, f"flow {SETUP}", "CONDITIONAL"), (2, "conditional-credential", "REQUIRED"),
+        (2, "auth-otp-form", "REQUIRED")]
     assert steps(keycloak_admin, realm, "idpack password check") == [
         (0, "direct-grant-validate-username", "REQUIRED"),
-        (0, "direct-grant-validate-password", "REQUIRED")]
+        (0, "direct-grant-validate-password", "REQUIRED"), (0, "reset-password", "REQUIRED")]
     assert api.get()["browserFlow"] == BROWSER
     check = api.client_by_client_id("idpack-password-check")
     assert check is not None
@@ -62,19 +93,7 @@ def test_the_flows_are_created_whole_and_bound(keycloak_admin: KeycloakAdminClie
 def test_one_changed_requirement_is_planned_as_that_field_and_changed_in_place(
         keycloak_admin: KeycloakAdminClient, realm: str, tmp_path: Path) -> None:
     before = flow_id(keycloak_admin, realm, BROWSER)
-    changed = overlay(tmp_path, f"""
-authenticationFlows:
-  {BROWSER}:
-    description: Browser sign-in; a password always comes with a TOTP code
-    executions:
-      - {{authenticator: auth-cookie, requirement: ALTERNATIVE}}
-      - {{authenticator: identity-provider-redirector, requirement: DISABLED}}
-      - flowAlias: {FORMS}
-        requirement: ALTERNATIVE
-        executions:
-          - {{authenticator: auth-username-password-form, requirement: REQUIRED}}
-          - {{authenticator: auth-otp-form, requirement: REQUIRED}}
-""")
+    changed = overlay(tmp_path, BROWSER_YAML.replace("REDIRECTOR", "DISABLED"))
     try:
         result = plan(keycloak_admin, load(realm, changed))
         assert [(c.kind, c.name, c.action) for c in result.changes] == [
@@ -121,15 +140,15 @@ authenticationFlows:
         assert flow_id(keycloak_admin, realm, "idpack password check") == before
     finally:
         apply(keycloak_admin, load(realm))
-    assert len(steps(keycloak_admin, realm, "idpack password check")) == 2
+    assert len(steps(keycloak_admin, realm, "idpack password check")) == 3
     assert flow_id(keycloak_admin, realm, "idpack password check") == before
 
 
 def test_drift_made_in_keycloak_is_found_and_repaired(keycloak_admin: KeycloakAdminClient,
                                                      realm: str) -> None:
     api = keycloak_admin.realm(realm)
-    otp = next(e for e in api.flow_executions(FORMS) if e.get("providerId") == "auth-otp-form")
-    api.update_execution(FORMS, {**otp, "requirement": "ALTERNATIVE"})  # "2FA optional"
+    otp = next(e for e in api.flow_executions(SETUP) if e.get("providerId") == "auth-otp-form")
+    api.update_execution(SETUP, {**otp, "requirement": "ALTERNATIVE"})  # "2FA optional"
     api.add_execution(FORMS, "auth-cookie")
     api.update({"browserFlow": "browser"})
 
@@ -138,12 +157,14 @@ def test_drift_made_in_keycloak_is_found_and_repaired(keycloak_admin: KeycloakAd
     assert {(c.kind, c.name) for c in drift.changes} == {
         ("authentication flow", BROWSER), ("flow binding", f"realm {realm}")}
     paths = {f.path for c in drift.changes for f in c.fields}
-    assert paths == {f"{FORMS} > executions", f"{FORMS} > auth-otp-form.requirement",
+    assert paths == {f"{FORMS} > executions", f"{FORMS} > {SETUP} > auth-otp-form.requirement",
                      "browserFlow"}
     apply(keycloak_admin, load(realm))
     assert plan(keycloak_admin, load(realm)).empty
-    assert steps(keycloak_admin, realm, FORMS) == [
-        (0, "auth-username-password-form", "REQUIRED"), (0, "auth-otp-form", "REQUIRED")]
+    assert steps(keycloak_admin, realm, SETUP)[1] == (0, "auth-otp-form", "REQUIRED")
+    assert [step for step in steps(keycloak_admin, realm, FORMS) if step[0] == 0] == [
+        (0, "auth-username-password-form", "REQUIRED"), (0, f"flow {SECOND}", "CONDITIONAL"),
+        (0, f"flow {SETUP}", "CONDITIONAL")]
 
 
 def test_prune_deletes_undeclared_flows_but_never_a_built_in_or_a_bound_one(
@@ -163,13 +184,13 @@ def test_prune_deletes_undeclared_flows_but_never_a_built_in_or_a_bound_one(
 
     api.create_flow({"alias": "stray bound", "providerId": "basic-flow", "topLevel": True,
                      "builtIn": False, "description": ""})
-    api.update({"resetCredentialsFlow": "stray bound"})
+    api.update({"registrationFlow": "stray bound"})  # a binding the file leaves alone
     try:
         with pytest.raises(ConfigError, match=r"'stray bound' is not declared.*"
-                                              r"settings\.resetCredentialsFlow uses it"):
+                                              r"settings\.registrationFlow uses it"):
             plan(keycloak_admin, load(realm))
     finally:
-        api.update({"resetCredentialsFlow": "reset credentials"})
+        api.update({"registrationFlow": "registration"})
         api.delete_flow(flow_id(keycloak_admin, realm, "stray bound"))
 
 

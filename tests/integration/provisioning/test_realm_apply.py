@@ -61,8 +61,10 @@ def test_the_realm_has_every_setting_of_the_checklist(keycloak_admin: KeycloakAd
     assert scopes == {"google": "openid profile email", "github": "openid user email",
                       "microsoft": "openid profile email"}
     for provider in providers.values():
-        assert provider["trustEmail"] is False
-        assert provider["firstBrokerLoginFlowAlias"] == "first broker login"
+        # The address is trusted once its owner followed the mailed link: the first
+        # login flow links nothing before that (tests/security/test_provider_links.py).
+        assert provider["trustEmail"] is True
+        assert provider["firstBrokerLoginFlowAlias"] == "mikrocloud first broker login"
     assert providers["wayf"]["enabled"] is False
     assert providers["wayf"]["config"]["singleSignOnServiceUrl"] == (
         "http://127.0.0.1:8089/wayf-test/sso")  # read from the metadata file

@@ -10,7 +10,7 @@
         ${msg("emailLinkIdpTitle", idpDisplayName)}
     <#elseif section = "form">
         <p id="instruction1" class="instruction">
-            ${msg("emailLinkIdp1", idpDisplayName, brokerContext.username, realm.displayName)}
+            ${msg("emailLinkIdp1", idpDisplayName, brokerContext.username, realm.displayName, brokerContext.email)}
         </p>
     <#elseif section = "info">
         <p class="instruction">
