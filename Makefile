@@ -52,6 +52,7 @@ bench: fetch
 	$(BIN)/python bench/realm_plan.py
 	$(BIN)/python bench/sidecar_lookup.py
 	$(BIN)/python bench/relay_throughput.py
+	$(BIN)/python bench/reset_timing.py
 	$(BIN)/python bench/deploy_load.py
 
 clean:
