@@ -226,6 +226,21 @@ class FakeOidcProvider:
         with serving(self.app, self.port):
             yield self
 
+    def realm_entry(self, alias: str = "example-oidc") -> str:
+        """Realm-file YAML (under `identityProviders:`) that switches the realm's provider
+        `alias` on and points it at this one (its client id and secret come from the
+        realm file's references, EXAMPLE_OIDC_CLIENT_ID and _SECRET)."""
+        return f"""
+  {alias}:
+    enabled: true
+    config:
+      issuer: {self.issuer}
+      authorizationUrl: {self.issuer}/authorize
+      tokenUrl: {self.issuer}/token
+      userInfoUrl: {self.issuer}/userinfo
+      jwksUrl: {self.issuer}/jwks
+"""
+
     def metadata(self) -> dict[str, Any]:
         document = OpenIDProviderMetadata({
             "issuer": self.issuer,

@@ -35,21 +35,6 @@ MORE_CLIENTS = token_client(ID_TOKEN_CLIENT, "SIDECAR_TESTS_SECRET").replace(
 """
 
 
-# The realm's "further OpenID Connect provider", switched on and pointed at a local one
-# whose users assert whatever address the test gives them.
-PROVIDER_OVERLAY = """
-identityProviders:
-  example-oidc:
-    enabled: true
-    config:
-      issuer: {issuer}
-      authorizationUrl: {issuer}/authorize
-      tokenUrl: {issuer}/token
-      userInfoUrl: {issuer}/userinfo
-      jwksUrl: {issuer}/jwks
-"""
-
-
 @pytest.fixture(scope="package")
 def mail() -> Iterator[tuple[int, Received]]:
     """The SMTP peer the package's realm mails to: (port, what it received)."""
@@ -71,7 +56,9 @@ def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
                   provider: FakeOidcProvider) -> Iterator[SidecarRealm]:
     folder = tmp_path_factory.mktemp("security")
     overlay = folder / "provider.yaml"
-    overlay.write_text(PROVIDER_OVERLAY.format(issuer=provider.issuer))
+    # The realm's "further OpenID Connect provider", switched on and pointed at a local
+    # one whose users assert whatever address the test gives them.
+    overlay.write_text("identityProviders:" + provider.realm_entry())
     with sidecar_realm_applied(keycloak, keycloak_admin, folder, more_clients=MORE_CLIENTS,
                                smtp_port=mail[0], more_overlays=[overlay],
                                more_env={"EXAMPLE_OIDC_CLIENT_SECRET":

@@ -32,14 +32,6 @@ identityProviders:
       clientId: ${{env:GITHUB_CLIENT_ID}}
       baseUrl: {github_url}
       apiUrl: {github_api_url}
-  example-oidc:
-    enabled: true
-    config:
-      issuer: {issuer}
-      authorizationUrl: {issuer}/authorize
-      tokenUrl: {issuer}/token
-      userInfoUrl: {issuer}/userinfo
-      jwksUrl: {issuer}/jwks
 """
 
 
@@ -72,8 +64,8 @@ def stack(keycloak: KeycloakTarget, fake_github: FakeGitHub, fake_oidc: FakeOidc
     folder = tmp_path_factory.mktemp("federation")
     overlay: Path = folder / "federation.yaml"
     overlay.write_text(OVERLAY.format(github_url=fake_github.url,
-                                      github_api_url=fake_github.api_url,
-                                      issuer=fake_oidc.issuer))
+                                      github_api_url=fake_github.api_url)
+                       + fake_oidc.realm_entry())
     env = {"GITHUB_CLIENT_ID": fake_github.client_id,
            "GITHUB_CLIENT_SECRET": fake_github.client_secret,
            "EXAMPLE_OIDC_CLIENT_ID": fake_oidc.client.client_id,
