@@ -61,7 +61,9 @@ def sidecar_realm(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
     overlay.write_text("identityProviders:" + provider.realm_entry())
     with sidecar_realm_applied(keycloak, keycloak_admin, folder, more_clients=MORE_CLIENTS,
                                smtp_port=mail[0], more_overlays=[overlay],
-                               more_env={"EXAMPLE_OIDC_CLIENT_SECRET":
+                               more_env={"EXAMPLE_OIDC_ISSUER": provider.issuer,
+                                         "EXAMPLE_OIDC_CLIENT_ID": provider.client.client_id,
+                                         "EXAMPLE_OIDC_CLIENT_SECRET":
                                          provider.client.client_secret}) as realm:
         yield realm
 
