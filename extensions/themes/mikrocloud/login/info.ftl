@@ -3,11 +3,12 @@
      browser than the one that signed in through the provider, Keycloak shows this page
      with a link that would confirm it from there. That link is left out: the one who
      finishes the sign-in must be the one who started it, so an address's owner who
-     opens an unexpected mail links nobody's provider account to it. Keycloak names that
-     page's header by its text rather than by a message key (every other page that
-     sets messageHeader gives a key, which has no spaces); that is how it is told. -->
+     opens an unexpected mail links nobody's provider account to it. That page is told
+     by its message, confirmAccountLinkingBody, whose MikroCloud text begins with
+     mikrocloudProviderConfirmationStart (messages_*.properties): every other page with
+     a way on (the verify-email link opened on a phone, say) keeps it. -->
 <#import "template.ftl" as layout>
-<#assign providerConfirmation = (messageHeader?? && messageHeader?contains(" ") && actionUri?has_content)>
+<#assign providerConfirmation = (actionUri?has_content && message?? && message.summary?starts_with(msg("mikrocloudProviderConfirmationStart")))>
 <@layout.registrationLayout displayMessage=false; section>
     <#if section = "header">
         <#if messageHeader??>
