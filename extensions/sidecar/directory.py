@@ -3,12 +3,16 @@ terms, through the thin client and the sidecar's own service account."""
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from extensions.sidecar.index import Entry, open_index_table
+from extensions.sidecar.licence import Licence
 from extensions.sidecar.roles import Role, ucloud_role
 from extensions.sidecar.user_index import IndexTiming, UserIndex
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -16,7 +20,9 @@ from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
 
 Json = dict[str, Any]
+log = logging.getLogger("idpack.sidecar")
 LOOKUP_THREADS = 16
+LICENCE_SECONDS = 60.0  # how long the realm's licence versions are kept before a reread
 KEYCLOAK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
                          re.IGNORECASE)
 
@@ -29,13 +35,30 @@ class Directory:
                                         thread_name_prefix="keycloak-lookup")
         self._role_representations: dict[str, Json] = {}
         self.index: UserIndex | None = None
+        self._licence: tuple[float, Licence | None] = (0.0, None)
+        self._licence_lock = threading.Lock()
+
+    def licence(self) -> Licence | None:
+        """The realm's service licence versions (extensions/sidecar/licence.py), read at
+        most once a minute; None where the realm declares none."""
+        with self._licence_lock:
+            read_at, licence = self._licence
+            if time.monotonic() - read_at < LICENCE_SECONDS and read_at:
+                return licence
+            try:
+                licence = Licence.of_realm(self.api.get())
+            except ValueError as exc:
+                log.warning("the realm's licence versions are not understood: %s", exc)
+                licence = None
+            self._licence = (time.monotonic(), licence)
+            return licence
 
     def follow_users(self, location: str, timing: IndexTiming | None = None,
                      start: bool = True) -> UserIndex:
         """Answer lookups from the user index at `location` (an SQLite file or a Redis
         URL), kept current from Keycloak's events by whichever worker holds its lease."""
         self.index = UserIndex(self.api, open_index_table(location, self.api.name),
-                               self.role_of, self.resolve, timing)
+                               self.role_of, self.resolve, timing, licence=self.licence)
         if start:
             self.index.start()
         return self.index

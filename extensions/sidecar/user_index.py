@@ -12,7 +12,8 @@ One follower at a time (whichever worker holds the table's lease) keeps it:
   (events.py), whatever the directory's size;
 - and checks the table against Keycloak in the background, one page of users every
   `scan_seconds`, so drift that no event told of (a user deleted in the database) heals
-  at a bounded rate.
+  at a bounded rate; the same pages find the users who have yet to accept a newer
+  service licence than theirs (licence.py).
 
 A lookup reads the table. A name it lacks either does not exist or was made after the
 last applied event; one read of each event stream since then (two requests, however
@@ -37,6 +38,7 @@ from typing import Any
 
 from extensions.sidecar.index import events as ev
 from extensions.sidecar.index.table import Entry, IndexState, IndexTable
+from extensions.sidecar.licence import REQUIRED_ACTION, Licence
 from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role, ucloud_role
 from idpack.errors import IdpackError
 from idpack.keycloak.errors import KeycloakRequestError
@@ -70,8 +72,10 @@ class IndexTiming:
 
 class UserIndex:
     def __init__(self, api: RealmAdmin, table: IndexTable, role_of: Callable[[str], Role],
-                 resolve: Resolver, timing: IndexTiming | None = None) -> None:
+                 resolve: Resolver, timing: IndexTiming | None = None,
+                 licence: Callable[[], Licence | None] = lambda: None) -> None:
         self.api = api
+        self._licence = licence
         self.table = table
         self._role_of = role_of
         self._resolve = resolve
@@ -441,12 +445,21 @@ class UserIndex:
         marked is asked about: gone from Keycloak without an event, it is removed."""
         page = self.api.users_page(state.scan_offset, self.timing.scan_page, brief=False)
         held = self.table.get_many(str(u["username"]) for u in page)
+        licence = self._licence()
         for user in page:
             entry = held.get(str(user["username"]))
             if entry is None or entry.user_id != user["id"]:
                 log.info("user index mended: %s was missing", user["username"])
                 self._refresh(str(user["id"]))
             attributes = user.get("attributes") or {}
+            if licence is not None and licence.needs_acceptance(user):
+                # A newer service licence than the user accepted: Keycloak asks them at
+                # the next sign-in (extensions/sidecar/licence.py).
+                self.api.update_user(str(user["id"]), {
+                    **user, "requiredActions": [*(user.get("requiredActions") or []),
+                                                REQUIRED_ACTION]})
+                log.info("%s is to accept service licence version %d at the next sign-in",
+                         user["username"], licence.current)
             # Users from before uids (and UCloud's attributes): the one-off backfill, when
             # asked for, at the pace of this check, through the same queue as new users
             # (about 20 Keycloak requests a second while it runs).

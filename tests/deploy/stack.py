@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from playwright.sync_api import Page, expect
 
 from idpack.commands.deploy_stack import container_status
 from idpack.keycloak.admin import KeycloakAdminClient
@@ -129,6 +130,15 @@ class Deployment:
                                   env=self.env, check=False)
             (directory / f"{line}.log").write_text(logs.stdout + logs.stderr,
                                                    encoding="utf-8")
+
+
+def accept_the_licence(page: Page) -> None:
+    """Production asks each new user, at the first sign-in, to accept the service
+    licence agreement (Keycloak's terms page) before anything else."""
+    accept = page.locator("[name=accept]")
+    expect(accept.first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("service licence agreement").first).to_be_visible()
+    accept.first.click()
 
 
 def answers(url: str, **kwargs: object) -> bool:

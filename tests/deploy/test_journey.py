@@ -24,12 +24,13 @@ from tests.deploy.stack import (
     PUBLIC_URL,
     REALM,
     Deployment,
+    accept_the_licence,
     answers,
     wait_for,
 )
 from tests.e2e.browser import Screenshots
 from tests.support.dkim_check import opendkim_results, verifies
-from tests.support.portal import LoopbackCookieJar, form_with
+from tests.support.portal import LoopbackCookieJar, button_form, form_with
 from tests.support.registration import CODE_CHALLENGE
 from tests.support.totp import authenticator
 
@@ -95,6 +96,7 @@ def test_register_through_the_proxy_and_survive_a_keycloak_node_going_down(
         page.fill("input[name=password-new]", STRONG_PASSWORD)
         page.fill("input[name=password-confirm]", STRONG_PASSWORD)
         page.locator("[type=submit]").first.click()
+        accept_the_licence(page)
         page.wait_for_url(re.compile(re.escape(PUBLIC_URL) + r"/?(\?.*)?$"))
         deadline = time.monotonic() + 30
         while "Europe/Copenhagen" not in page.content():
@@ -151,6 +153,13 @@ def test_a_login_begun_on_one_node_finishes_on_the_other(deployment: Deployment)
     done = session.post(on("keycloak-2", action), allow_redirects=False, timeout=10,
                         data=inputs | {"totp": authenticator(inputs["totpSecret"]).now(),
                                        "userLabel": "tests"})
+    assert done.status_code == 302, done.text[:1000]
+    # Production's next required action: the service licence, its page from keycloak-1
+    # and its acceptance sent to keycloak-2.
+    terms = session.get(on("keycloak-1", done.headers["Location"]), timeout=10)
+    action, inputs = button_form(terms, "accept")
+    done = session.post(on("keycloak-2", action), allow_redirects=False, timeout=10,
+                        data=inputs)
     assert done.status_code == 302, done.text[:1000]
     location = done.headers["Location"]
     assert location.startswith(f"{PUBLIC_URL}/")

@@ -20,7 +20,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from mail.dkim_keys import load as load_dkim_keys
 from tests.deploy.conftest import GITHUB_CLIENT_ID, OIDC_CLIENT_ID
-from tests.deploy.stack import DANISH_ADDRESS, PUBLIC_URL, REALM, Deployment, wait_for
+from tests.deploy.stack import (
+    DANISH_ADDRESS,
+    PUBLIC_URL,
+    REALM,
+    Deployment,
+    accept_the_licence,
+    wait_for,
+)
 from tests.e2e.browser import Screenshots
 from tests.fakes.github import FakeGitHub, GitHubUser
 from tests.fakes.oidc_provider import FakeOidcProvider, OidcUser
@@ -65,6 +72,7 @@ def finish_sign_up(page: Page, deployment: Deployment, email: str, shots: Screen
     link = re.search(rb"https://localhost:18443/s/[A-Za-z0-9_-]+", raw)
     assert link, raw
     page.goto(link.group(0).decode())
+    accept_the_licence(page)
     page.wait_for_url(PORTAL, timeout=30_000)
     deadline = time.monotonic() + 30
     while "Europe/Copenhagen" not in page.content():  # the geo worker polls the events

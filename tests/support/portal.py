@@ -125,16 +125,22 @@ def portal_stack(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
 
 
 class Forms(HTMLParser):
-    """The forms of an HTML page: action and the inputs with their default values."""
+    """The forms of an HTML page: action and the inputs with their default values (and,
+    apart, the names of their buttons: a button is sent only when it is the one
+    pressed)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[tuple[str, dict[str, str]]] = []
+        self.buttons: list[set[str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
         if tag == "form":
             self.forms.append((attributes.get("action", ""), {}))
+            self.buttons.append(set())
+        elif tag == "button" and self.forms and attributes.get("name"):
+            self.buttons[-1].add(attributes["name"])
         elif tag == "input" and self.forms and attributes.get("name"):
             if attributes.get("type") in ("checkbox", "radio") and "checked" not in attributes:
                 return
@@ -150,6 +156,17 @@ def form_with(page: requests.Response, field: str) -> tuple[str, dict[str, str]]
         if field in inputs:
             return urljoin(page.url, action), inputs
     raise AssertionError(f"no form with {field!r} on {page.url}:\n{page.text[:3000]}")
+
+
+def button_form(page: requests.Response, button: str) -> tuple[str, dict[str, str]]:
+    """The page's form with a button named `button`: its absolute action URL and its
+    fields as a browser sends them when that button is pressed."""
+    parser = Forms()
+    parser.feed(page.text)
+    for (action, inputs), buttons in zip(parser.forms, parser.buttons, strict=True):
+        if button in buttons or button in inputs:
+            return urljoin(page.url, action), {**inputs, button: ""}
+    raise AssertionError(f"no form with a button {button!r} on {page.url}:\n{page.text[:3000]}")
 
 
 def visible_text(page: requests.Response) -> str:

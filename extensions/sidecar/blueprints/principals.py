@@ -18,6 +18,7 @@ from extensions.sidecar.context import directory, store
 from extensions.sidecar.directory import first_uid
 from extensions.sidecar.errors import RpcError
 from extensions.sidecar.index import Entry
+from extensions.sidecar.licence import Licence, recorded_version
 from extensions.sidecar.models import (
     Empty,
     FindByStringId,
@@ -51,7 +52,7 @@ def retrieve_principal() -> Response:
         raise RpcError(404, "User not found", "NOT_FOUND")
     entry = people.lookup_entries([str(user["username"])]).get(str(user["username"]))
     role = entry.role if entry is not None else people.role_of(str(user["id"]))
-    return json_response(principal(user, role))
+    return json_response(principal(user, role, people.licence()))
 
 
 @rpc(blueprint, "lookupUID", "POST", "/auth/users/lookupUID", roles=(Role.SERVICE,),
@@ -105,11 +106,13 @@ def close_iterator() -> Response:
 def _principals(offset: int) -> list[Principal]:
     people = directory()
     users = people.api.users_page(offset, PAGE_SIZE, brief=False)
+    licence = people.licence()
     entries = people.lookup_entries(str(u["username"]) for u in users)
     page = []
     for user in users:
         entry = entries.get(str(user["username"]))
-        page.append(principal(user, entry.role if entry else people.role_of(str(user["id"]))))
+        page.append(principal(user, entry.role if entry else people.role_of(str(user["id"])),
+                              licence))
     return page
 
 
@@ -119,21 +122,20 @@ def _lookup(entry: Entry | None) -> UserLookup | None:
     return UserLookup(subject=entry.username, role=entry.role, uid=entry.uid)
 
 
-def principal(user: dict[str, Any], role: Role) -> Principal:
+def principal(user: dict[str, Any], role: Role, licence: Licence | None) -> Principal:
     username = str(user["username"])
     if username.startswith(SERVICE_ACCOUNT_PREFIX):
         return Principal(type="service", id=username, role=role, uid=first_uid(user))
     wayf_id = first_attribute(user, "wayfTargetedId")
     kind = first_attribute(user, "principalType") or ("wayf" if wayf_id else "password")
     first, last = user.get("firstName"), user.get("lastName")
-    agreement = first_attribute(user, "serviceLicenseAgreement")
     return Principal(
         type=kind, id=username, role=role, uid=first_uid(user),
         title=first_attribute(user, "title"), firstNames=first, lastName=last,
         phoneNumber=first_attribute(user, "phoneNumber"),
         orcId=first_attribute(user, "orcId"), email=user.get("email"),
         twoFactorAuthentication=bool(user.get("totp")),
-        serviceLicenseAgreement=int(agreement) if agreement and agreement.isdigit() else 0,
+        serviceLicenseAgreement=recorded_version(user, licence),
         organizationId=first_attribute(user, "orgId"),
         wayfId=wayf_id if kind == "wayf" else None,
         displayName=" ".join(p for p in (first, last) if p) or username)
