@@ -25,6 +25,7 @@ from tests.deploy.stack import (
     RELAYS,
     SIDECARS,
     Deployment,
+    accept_the_licence,
     answers,
     wait_for,
 )
@@ -111,6 +112,7 @@ def test_while_redis_is_away_a_registration_still_mails_the_user(
         if page.locator("input[name=username]").count():
             page.fill("input[name=username]", name)
         page.locator("[type=submit]").first.click()
+        accept_the_licence(page)
         # Keycloak mails the link as it shows this page; the relays take it.
         expect(page.get_by_role("link", name="Resend Verification Email")).to_be_visible()
         context.close()
