@@ -12,14 +12,19 @@ The version a user accepted is the newest one dated no later than their acceptan
 the one UCloud recorded (the user attribute `serviceLicenseAgreement`, written by `idpack
 migrate ucloud`), whichever is newer. A user whose version is older than the newest is
 given the required action, so Keycloak asks at their next sign-in: new users through the
-realm's default actions, the others through the sidecar's background check of every
-user, at its bounded pace (README, "The sidecar")."""
+realm's default actions; the others when they next come to getUserInfo (the portal's
+first call after a sign-in), which refuses them until they accept (the portal sends them
+through Keycloak again, which shows the terms), and, for those who do not come, through
+the sidecar's background check of every user, at its bounded pace (README, "The
+sidecar")."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
 from typing import Any
+
+from idpack.keycloak.realm_admin import RealmAdmin
 
 VERSIONS = "serviceLicenseAgreement.versions"  # the realm's attribute
 RECORDED = "serviceLicenseAgreement"  # the user's: the version UCloud recorded
@@ -64,11 +69,24 @@ class Licence:
             found = max([found, *(v for v, since in self.versions if since <= at)])
         return max([found, *map(int, _numbers(attributes.get(RECORDED)))])
 
+    def outdated(self, user: dict[str, Any]) -> bool:
+        """Whether the user (a person, not a service's account) has yet to accept the
+        newest version."""
+        return (self.accepted(user) < self.current
+                and not str(user.get("username", "")).startswith("service-account-"))
+
     def needs_acceptance(self, user: dict[str, Any]) -> bool:
         """Whether Keycloak must ask this user at the next sign-in, and does not yet."""
-        return (self.accepted(user) < self.current
-                and REQUIRED_ACTION not in (user.get("requiredActions") or [])
-                and not str(user.get("username", "")).startswith("service-account-"))
+        return (self.outdated(user)
+                and REQUIRED_ACTION not in (user.get("requiredActions") or []))
+
+
+def ask_at_next_sign_in(api: RealmAdmin, user: dict[str, Any]) -> None:
+    """Give the user (a full representation) Keycloak's terms action, once."""
+    actions = list(user.get("requiredActions") or [])
+    if REQUIRED_ACTION not in actions:
+        api.update_user(str(user["id"]), {**user, "requiredActions": [*actions,
+                                                                        REQUIRED_ACTION]})
 
 
 def recorded_version(user: dict[str, Any], licence: Licence | None) -> int:

@@ -38,7 +38,7 @@ from typing import Any
 
 from extensions.sidecar.index import events as ev
 from extensions.sidecar.index.table import Entry, IndexState, IndexTable
-from extensions.sidecar.licence import REQUIRED_ACTION, Licence
+from extensions.sidecar.licence import Licence, ask_at_next_sign_in
 from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role, ucloud_role
 from idpack.errors import IdpackError
 from idpack.keycloak.errors import KeycloakRequestError
@@ -455,9 +455,7 @@ class UserIndex:
             if licence is not None and licence.needs_acceptance(user):
                 # A newer service licence than the user accepted: Keycloak asks them at
                 # the next sign-in (extensions/sidecar/licence.py).
-                self.api.update_user(str(user["id"]), {
-                    **user, "requiredActions": [*(user.get("requiredActions") or []),
-                                                REQUIRED_ACTION]})
+                ask_at_next_sign_in(self.api, user)
                 log.info("%s is to accept service licence version %d at the next sign-in",
                          user["username"], licence.current)
             # Users from before uids (and UCloud's attributes): the one-off backfill, when

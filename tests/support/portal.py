@@ -64,6 +64,7 @@ class PortalStack:
     sidecar_url: str
     mail: Received
     store: str  # the portals' signed-in sessions
+    sidecar_app: Flask | None = None
 
     def settings(self, **overrides: object) -> PortalSettings:
         values: dict[str, object] = {
@@ -113,7 +114,8 @@ def portal_stack(keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient,
                 public_url=f"http://127.0.0.1:{sidecar_port}"))
             with serving(sidecar, sidecar_port) as sidecar_url:
                 ready = PortalStack(realm, portal_url, short_lived_url, sidecar_url, mail,
-                                    store=str(folder / "portal-sessions.sqlite"))
+                                    store=str(folder / "portal-sessions.sqlite"),
+                                    sidecar_app=sidecar)
                 with serving(create_portal(ready.settings()), portal_port), \
                         serving(create_portal(ready.settings(
                             portal_url=short_lived_url, client_id="portal-short-lived")),

@@ -26,6 +26,8 @@ from extensions.portal.context import (
 from idpack.store import StoreUnavailable
 
 blueprint = Blueprint("sign_in", __name__)
+# Set when the portal sent a user through Keycloak to accept the service licence.
+LICENCE_ASKED = "licence_asked"
 log = logging.getLogger("idpack.portal")
 
 
@@ -40,12 +42,15 @@ def home() -> Response | BaseResponse | str:
         return redirect("/login")
     answer = sidecar().user_info(current.access_token)
     if answer.status == 200:
+        session.pop(LICENCE_ASKED, None)
         sessions().mark_profile_seen(current)
         return page("profile.html", 200, user=answer.body, csrf_token=current.csrf_token,
                     email_confirmed=request.args.get("success"))
     if answer.error_code == "EMAIL_NOT_VERIFIED":
         forget()
         return page("unverified.html", 403, email=None)
+    if answer.error_code == "LICENCE_NOT_ACCEPTED":
+        return _through_the_terms(answer.why)
     if answer.error_code == "UNAUTHORIZED" and current.profile_seen:
         # A token that worked before and no longer does (revoked, keys rotated): sign
         # in again. A brand-new one the sidecar refuses would only loop.
@@ -59,6 +64,20 @@ def home() -> Response | BaseResponse | str:
     return page("problem.html", 502, title="Your profile is unavailable",
                 message="The profile service is not answering. Please try again in a "
                         "moment.")
+
+
+def _through_the_terms(why: str) -> Response | BaseResponse:
+    """The sidecar gave the user Keycloak's terms action: a sign-in through Keycloak
+    (its session makes it password-free) shows the terms before coming back. Once only:
+    a second refusal straight after means Keycloak did not ask (the action is off)."""
+    forget()
+    if session.pop(LICENCE_ASKED, None):
+        log.warning("the service licence is still not accepted after a sign-in: is "
+                    "Keycloak's TERMS_AND_CONDITIONS action enabled in the realm?")
+        return page("problem.html", 403, title="The terms could not be shown",
+                    message=f"{why}. Keycloak did not show them; please tell support.")
+    session[LICENCE_ASKED] = True
+    return redirect("/login")
 
 
 @blueprint.get("/login")
@@ -92,7 +111,10 @@ def callback() -> Response | BaseResponse:
                     retry=True)
     claims: dict[str, Any] = dict(token.get("userinfo") or {})
     forget()  # a session this browser had before is over
+    licence_asked = session.get(LICENCE_ASKED)
     session.clear()  # drops what is left of earlier, unfinished attempts too
+    if licence_asked:
+        session[LICENCE_ASKED] = True
     if claims.get("email_verified") is not True:
         return page("unverified.html", 403, email=claims.get("email"))
     started = sessions().start(str(token["access_token"]), token.get("id_token"),

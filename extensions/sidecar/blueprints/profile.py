@@ -12,6 +12,7 @@ from extensions.sidecar import email_change
 from extensions.sidecar.access import caller
 from extensions.sidecar.context import directory, settings, store
 from extensions.sidecar.errors import RpcError
+from extensions.sidecar.licence import ask_at_next_sign_in
 from extensions.sidecar.models import (
     GetUserInfoResponse,
     OptionalUserInformation,
@@ -142,8 +143,17 @@ def _back_to_portal(success: bool) -> WerkzeugResponse:
 @rpc(blueprint, "getUserInfo", "GET", "/auth/users/userInfo", roles=(Role.USER, Role.ADMIN),
      response_model=GetUserInfoResponse)
 def get_user_info() -> Response:
-    """Information about the calling user."""
-    user = directory().user(caller().user_id)
+    """Information about the calling user; refused (403, LICENCE_NOT_ACCEPTED) while the
+    realm declares a newer service licence than the user accepted, whom Keycloak then
+    asks to accept it at the sign-in that follows."""
+    people = directory()
+    user = people.user(caller().user_id)
+    licence = people.licence()
+    if licence is not None and licence.outdated(user):
+        ask_at_next_sign_in(people.api, user)
+        raise RpcError(403, f"Version {licence.current} of the service licence agreement "
+                            "is not accepted yet: sign in again to read and accept it",
+                       "LICENCE_NOT_ACCEPTED")
     return json_response(GetUserInfoResponse(
         email=user.get("email"), firstNames=user.get("firstName"),
         lastName=user.get("lastName"),

@@ -34,6 +34,10 @@ def test_who_must_accept_again() -> None:
     assert not licence.needs_acceptance(user(terms_and_conditions=[str(AFTER_2)]))
     assert not licence.needs_acceptance({**user(), "requiredActions": ["TERMS_AND_CONDITIONS"]})
     assert not licence.needs_acceptance({**user(), "username": "service-account-x"})
+    # getUserInfo refuses whoever is outdated, asked already or not; never a service.
+    assert licence.outdated({**user(), "requiredActions": ["TERMS_AND_CONDITIONS"]})
+    assert not licence.outdated(user(terms_and_conditions=[str(AFTER_2)]))
+    assert not licence.outdated({**user(), "username": "service-account-x"})
 
 
 def test_without_declared_versions_ucloud_s_record_is_the_answer() -> None:
