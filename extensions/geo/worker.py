@@ -36,6 +36,7 @@ from idpack.heartbeat import Heartbeat
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
+from idpack.keycloak.user_writes import UserWrites
 from idpack.processes import set_on_signals
 from idpack.store import Store, open_store
 
@@ -48,7 +49,6 @@ ONE_MILLISECOND_MAX = 10_000  # events of a single millisecond read in one reque
 DONE_SECONDS = 400 * 86400.0  # longer than Keycloak keeps events (MikroCloud: 90 days)
 NAMESPACE = "geo"
 DONE = "geo-done"
-PROFILE_FIELDS = ("username", "email", "firstName", "lastName")
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 
@@ -118,6 +118,7 @@ class GeoWorker:
         self.api = api
         self.places = places
         self.store = store
+        self.writes = UserWrites(api, store)
         self.overlap_ms = int(overlap_seconds * 1000)
         self.lease_seconds = lease_seconds
         self.on_applied = on_applied
@@ -175,26 +176,18 @@ class GeoWorker:
         if place is None:
             return None
         try:
-            user = self.api.user(user_id)
-        except KeycloakRequestError as exc:
-            if exc.status == 404:  # deleted since
-                return None
-            raise
-        changes = missing_attributes(user.get("attributes"), place)
-        if not changes:
-            return None
-        # The profile's own fields go back as they are: Keycloak's user profile takes a
-        # field left out of the update as a field to clear.
-        update: Json = {k: user[k] for k in PROFILE_FIELDS if k in user}
-        update["attributes"] = {**(user.get("attributes") or {}), **changes}
-        try:
-            self.api.update_user(user_id, update)
+            # Only what it adds, in a turn with the sidecar's writes to the same new user
+            # (idpack/keycloak/user_writes.py).
+            changes = self.writes.set_attributes(
+                user_id, lambda user: missing_attributes(user.get("attributes"), place))
         except KeycloakRequestError as exc:
             if exc.status in (401, 403) or exc.status >= 500:
                 raise  # our access or Keycloak itself: retried once the lease runs out
-            log.warning("user %s: Keycloak refused %s from %s: %s", user_id,
-                        " and ".join(changes), address, exc.reason)
+            log.warning("user %s: Keycloak refused the country and time zone of %s: %s",
+                        user_id, address, exc.reason)
             return None
+        if not changes:
+            return None  # gone since, or nothing left to fill
         result = Applied(user_id, next(iter(changes.get("country", [])), None),
                          next(iter(changes.get("timezone", [])), None), address,
                          int(event["time"]), time.time())

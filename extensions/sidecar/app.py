@@ -49,7 +49,7 @@ def create_app(settings: SidecarSettings) -> Flask:
     if settings.trusted_proxies:
         # Behind a reverse proxy the client's address is in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
-    directory = Directory(keycloak, settings.realm)
+    directory = Directory(keycloak, settings.realm, app.extensions[STORE])
     if settings.index_users:
         directory.follow_users(settings.user_index,
                                IndexTiming(backfill=settings.backfill_uids))

@@ -18,6 +18,8 @@ from extensions.sidecar.user_index import IndexTiming, UserIndex
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
+from idpack.keycloak.user_writes import UserWrites
+from idpack.store.base import Store
 
 Json = dict[str, Any]
 log = logging.getLogger("idpack.sidecar")
@@ -28,9 +30,12 @@ KEYCLOAK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 class Directory:
-    def __init__(self, client: KeycloakAdminClient, realm: str) -> None:
+    def __init__(self, client: KeycloakAdminClient, realm: str,
+                 store: Store | None = None) -> None:
         self.client = client
         self.api: RealmAdmin = client.realm(realm)
+        # Writes to a user take turns with the geo worker's through the shared store.
+        self.writes = UserWrites(self.api, store)
         self._pool = ThreadPoolExecutor(max_workers=LOOKUP_THREADS,
                                         thread_name_prefix="keycloak-lookup")
         self._role_representations: dict[str, Json] = {}
@@ -58,7 +63,8 @@ class Directory:
         """Answer lookups from the user index at `location` (an SQLite file or a Redis
         URL), kept current from Keycloak's events by whichever worker holds its lease."""
         self.index = UserIndex(self.api, open_index_table(location, self.api.name),
-                               self.role_of, self.resolve, timing, licence=self.licence)
+                               self.role_of, self.resolve, timing, licence=self.licence,
+                               writes=self.writes)
         if start:
             self.index.start()
         return self.index

@@ -24,8 +24,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from idpack.keycloak.realm_admin import RealmAdmin
-
 VERSIONS = "serviceLicenseAgreement.versions"  # the realm's attribute
 RECORDED = "serviceLicenseAgreement"  # the user's: the version UCloud recorded
 ACCEPTED_AT = "terms_and_conditions"  # the user's: when they accepted, Keycloak's record
@@ -79,14 +77,6 @@ class Licence:
         """Whether Keycloak must ask this user at the next sign-in, and does not yet."""
         return (self.outdated(user)
                 and REQUIRED_ACTION not in (user.get("requiredActions") or []))
-
-
-def ask_at_next_sign_in(api: RealmAdmin, user: dict[str, Any]) -> None:
-    """Give the user (a full representation) Keycloak's terms action, once."""
-    actions = list(user.get("requiredActions") or [])
-    if REQUIRED_ACTION not in actions:
-        api.update_user(str(user["id"]), {**user, "requiredActions": [*actions,
-                                                                        REQUIRED_ACTION]})
 
 
 def recorded_version(user: dict[str, Any], licence: Licence | None) -> int:

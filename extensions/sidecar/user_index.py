@@ -38,11 +38,12 @@ from typing import Any
 
 from extensions.sidecar.index import events as ev
 from extensions.sidecar.index.table import Entry, IndexState, IndexTable
-from extensions.sidecar.licence import Licence, ask_at_next_sign_in
+from extensions.sidecar.licence import REQUIRED_ACTION, Licence
 from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role, ucloud_role
 from idpack.errors import IdpackError
 from idpack.keycloak.errors import KeycloakRequestError
 from idpack.keycloak.realm_admin import RealmAdmin
+from idpack.keycloak.user_writes import UserWrites
 
 log = logging.getLogger("idpack.sidecar.index")
 Json = dict[str, Any]
@@ -73,8 +74,10 @@ class IndexTiming:
 class UserIndex:
     def __init__(self, api: RealmAdmin, table: IndexTable, role_of: Callable[[str], Role],
                  resolve: Resolver, timing: IndexTiming | None = None,
-                 licence: Callable[[], Licence | None] = lambda: None) -> None:
+                 licence: Callable[[], Licence | None] = lambda: None,
+                 writes: UserWrites | None = None) -> None:
         self.api = api
+        self.writes = writes or UserWrites(api)
         self._licence = licence
         self.table = table
         self._role_of = role_of
@@ -407,22 +410,21 @@ class UserIndex:
         """Give a user what UCloud's tokens and RPCs read (the ucloud-claims scope): a
         uid if it has none, its UCloud role, and how it signs in. One read and one
         write of the user, once per new user and per role change."""
-        try:
-            user = self.api.user(entry.user_id)
-        except KeycloakRequestError as exc:
-            if exc.status == 404:
-                return
-            raise
-        attributes = dict(user.get("attributes") or {})
-        wanted = {"ucloudRole": [entry.role.value]}
-        if not attributes.get("uid"):
-            wanted["uid"] = [str(self.new_uids(1)[0])]
-        if not attributes.get("principalType"):
-            wanted["principalType"] = ["wayf" if provider == "wayf" else "password"]
-        if all(attributes.get(k) == v for k, v in wanted.items()):
-            return
-        self.api.update_user(entry.user_id, {**user, "attributes": {**attributes, **wanted}})
-        uid_text = (wanted.get("uid") or attributes.get("uid") or ["0"])[0]
+        held: dict[str, list[str]] = {}
+
+        def wanted(user: dict[str, Any]) -> dict[str, list[str]]:
+            held.update(user.get("attributes") or {})
+            wanted = {"ucloudRole": [entry.role.value]}
+            if not held.get("uid"):
+                wanted["uid"] = [str(self.new_uids(1)[0])]
+            if not held.get("principalType"):
+                wanted["principalType"] = ["wayf" if provider == "wayf" else "password"]
+            return wanted
+
+        changes = self.writes.set_attributes(entry.user_id, wanted)
+        if not changes:
+            return  # gone, or nothing to change
+        uid_text = (changes.get("uid") or held.get("uid") or ["0"])[0]
         self.table.put_many([Entry(entry.username, entry.user_id, entry.role,
                                    int(uid_text) or None, entry.changed_ms)])
 
@@ -455,7 +457,7 @@ class UserIndex:
             if licence is not None and licence.needs_acceptance(user):
                 # A newer service licence than the user accepted: Keycloak asks them at
                 # the next sign-in (extensions/sidecar/licence.py).
-                ask_at_next_sign_in(self.api, user)
+                self.writes.add_required_action(str(user["id"]), REQUIRED_ACTION)
                 log.info("%s is to accept service licence version %d at the next sign-in",
                          user["username"], licence.current)
             # Users from before uids (and UCloud's attributes): the one-off backfill, when

@@ -12,7 +12,7 @@ from extensions.sidecar import email_change
 from extensions.sidecar.access import caller
 from extensions.sidecar.context import directory, settings, store
 from extensions.sidecar.errors import RpcError
-from extensions.sidecar.licence import ask_at_next_sign_in
+from extensions.sidecar.licence import REQUIRED_ACTION
 from extensions.sidecar.models import (
     GetUserInfoResponse,
     OptionalUserInformation,
@@ -150,7 +150,7 @@ def get_user_info() -> Response:
     user = people.user(caller().user_id)
     licence = people.licence()
     if licence is not None and licence.outdated(user):
-        ask_at_next_sign_in(people.api, user)
+        people.writes.add_required_action(str(user["id"]), REQUIRED_ACTION)
         raise RpcError(403, f"Version {licence.current} of the service licence agreement "
                             "is not accepted yet: sign in again to read and accept it",
                        "LICENCE_NOT_ACCEPTED")
