@@ -43,12 +43,18 @@ def declare(stack: PortalStack, versions: str) -> None:
     stack.sidecar_app.extensions[DIRECTORY]._licence = (0.0, None)  # not after a minute
 
 
-def test_a_signed_in_user_accepts_a_new_licence_at_the_next_sign_in(
-        stack: PortalStack, terms: None) -> None:
-    username = f"lisa-{secrets.token_hex(3)}"
+def signed_in(stack: PortalStack, prefix: str) -> tuple[str, Browser]:
+    """A new user, signed in to the portal before any version is declared."""
+    username = f"{prefix}-{secrets.token_hex(3)}"
     stack.realm.user(username)
     browser = Browser()
     assert browser.sign_in(stack.portal_url, username, PASSWORD).status_code == 200
+    return username, browser
+
+
+def test_a_signed_in_user_accepts_a_new_licence_at_the_next_sign_in(
+        stack: PortalStack, terms: None) -> None:
+    username, browser = signed_in(stack, "lisa")
 
     declare(stack, f"1@{moment(-3600)}")
     page = browser.get(stack.portal_url)  # the next visit: the terms, no password asked
@@ -69,10 +75,7 @@ def test_a_signed_in_user_accepts_a_new_licence_at_the_next_sign_in(
 
 def test_the_portal_does_not_loop_when_keycloak_does_not_show_the_terms(
         stack: PortalStack, terms: None) -> None:
-    username = f"leif-{secrets.token_hex(3)}"
-    stack.realm.user(username)
-    browser = Browser()
-    assert browser.sign_in(stack.portal_url, username, PASSWORD).status_code == 200
+    _, browser = signed_in(stack, "leif")
     api = stack.realm.api
     action = next(a for a in api.required_actions() if a["alias"] == REQUIRED_ACTION)
     api.update_required_action(REQUIRED_ACTION, {**action, "enabled": False})

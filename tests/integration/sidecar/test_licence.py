@@ -35,9 +35,10 @@ def moment(seconds_from_now: float) -> str:
 
 
 @pytest.fixture
-def terms(sidecar_realm: SidecarRealm) -> Iterator[None]:
+def terms(sidecar_realm: SidecarRealm, app: Flask) -> Iterator[None]:
     """The terms page on for the test's length (the rest of the package signs in
-    without it): the required action enabled, not a default one."""
+    without it): the required action enabled, not a default one; afterwards no versions,
+    in the realm and in the package's sidecar (which keeps them a minute)."""
     api = sidecar_realm.api
     action = next(a for a in api.required_actions() if a["alias"] == REQUIRED_ACTION)
     api.update_required_action(REQUIRED_ACTION, {**action, "enabled": True})
@@ -45,6 +46,7 @@ def terms(sidecar_realm: SidecarRealm) -> Iterator[None]:
         yield
     finally:
         api.update({"attributes": {VERSIONS: ""}})
+        app.extensions[DIRECTORY]._licence = (0.0, None)
         api.update_required_action(REQUIRED_ACTION, {**action, "enabled": False})
         for user in api.all_users():
             full = api.user(user["id"])
