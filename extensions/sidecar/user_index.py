@@ -36,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
 from extensions.sidecar.index import events as ev
 from extensions.sidecar.index.table import Entry, IndexState, IndexTable
 from extensions.sidecar.licence import REQUIRED_ACTION, Licence
@@ -255,6 +257,8 @@ class UserIndex:
                     building = not self.table.state().complete
             except (IdpackError, OSError, KeyError, ValueError) as exc:
                 log.warning("user index not current: %s", exc)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("user index not current: its Redis is unavailable (%s)", exc)
             except Exception:
                 log.exception("user index follower failed; trying again")
             if not building:  # a build goes on page after page
