@@ -23,6 +23,7 @@ from extensions.sidecar.directory import Directory
 from extensions.sidecar.licence import ACCEPTED_AT, REQUIRED_ACTION, VERSIONS
 from extensions.sidecar.user_index import IndexTiming, UserIndex
 from idpack.keycloak.admin import KeycloakAdminClient, ServiceAccountLogin
+from idpack.keycloak.user_writes import UserWrites
 from tests.support.portal import LoopbackCookieJar, button_form, form_with
 from tests.support.realm import SECRETS
 from tests.support.registration import CODE_CHALLENGE
@@ -160,3 +161,26 @@ def test_a_newer_licence_is_asked_for_at_the_next_sign_in_and_answered_by_retrie
     assert principal_version(client, app, sidecar_realm, name) == 2
     index.step()
     assert required_actions(sidecar_realm, name) == []  # asked once, not again
+
+
+def test_a_write_that_read_the_user_before_they_accepted_keeps_the_acceptance(
+        terms: None, sidecar_realm: SidecarRealm) -> None:
+    """The geo worker or the follower reads a new user, the user accepts the terms,
+    then the write lands: Keycloak's record of the acceptance stays (the user profile
+    lets no Admin API write touch it), so the user is not asked again."""
+    api = sidecar_realm.api
+    name = f"lic-race-{secrets.token_hex(3)}"
+    user_id, code = sidecar_realm.user_with_totp(name)
+    api.update({"attributes": {VERSIONS: f"1@{moment(-3600)}"}})
+    writes = UserWrites(api)
+    assert writes.add_required_action(user_id, REQUIRED_ACTION)
+
+    def meanwhile(user: dict[str, object]) -> dict[str, list[str]]:
+        assert sign_in(sidecar_realm, name, code)[-2] == "accept"
+        return {"country": ["DK"]}
+
+    writes.set_attributes(user_id, meanwhile)
+
+    attributes = api.user(user_id)["attributes"]
+    assert attributes["country"] == ["DK"]
+    assert attributes.get(ACCEPTED_AT), attributes
