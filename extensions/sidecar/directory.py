@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from extensions.sidecar.index import Entry, open_index_table
+from extensions.sidecar.index import Entry, open_index_table, uid_of
 from extensions.sidecar.licence import Licence
 from extensions.sidecar.roles import Role, ucloud_role
 from extensions.sidecar.user_index import IndexTiming, UserIndex
@@ -150,7 +150,7 @@ class Directory:
         return dict(self._pool.map(one, list(dict.fromkeys(usernames))))
 
     def _entry(self, user: Json) -> Entry:
-        uid = first_uid(user)
+        uid = uid_of(user)
         return Entry(str(user["username"]), str(user["id"]), self.role_of(str(user["id"])), uid)
 
     def role_representation(self, name: str) -> Json:
@@ -158,10 +158,3 @@ class Directory:
             self._role_representations[name] = self.api.role(name)
         return self._role_representations[name]
 
-
-def first_uid(user: Json) -> int | None:
-    values = (user.get("attributes") or {}).get("uid") or []
-    try:
-        return int(values[0]) if values else None
-    except (TypeError, ValueError):
-        return None

@@ -39,7 +39,7 @@ from typing import Any
 import redis
 
 from extensions.sidecar.index import events as ev
-from extensions.sidecar.index.table import Entry, IndexState, IndexTable
+from extensions.sidecar.index.table import Entry, IndexState, IndexTable, uid_of
 from extensions.sidecar.licence import REQUIRED_ACTION, Licence
 from extensions.sidecar.roles import PRECEDENCE, PRIVILEGED, Role, ucloud_role
 from idpack.errors import IdpackError
@@ -307,7 +307,7 @@ class UserIndex:
     def _build_page(self, state: IndexState) -> None:
         started = time.monotonic()
         page = self.api.users_page(state.build_offset, self.timing.build_page)
-        self.table.put_many(Entry(u["username"], u["id"], Role.USER, _uid(u)) for u in page)
+        self.table.put_many(Entry(u["username"], u["id"], Role.USER, uid_of(u)) for u in page)
         state.build_offset += len(page)
         if len(page) < self.timing.build_page:
             for role in LOADED_ROLES:
@@ -442,7 +442,7 @@ class UserIndex:
                 raise
             self.table.forget([user_id])
             return
-        self.table.put_many([Entry(str(user["username"]), user_id, role, _uid(user),
+        self.table.put_many([Entry(str(user["username"]), user_id, role, uid_of(user),
                                    _now_ms())])
 
     def _scan_page(self, state: IndexState) -> None:
@@ -537,10 +537,3 @@ class SharedRead:
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
-
-def _uid(user: Json) -> int | None:
-    values = (user.get("attributes") or {}).get("uid") or []
-    try:
-        return int(values[0]) if values else None
-    except (TypeError, ValueError):
-        return None

@@ -15,9 +15,8 @@ from typing import Any
 from flask import Blueprint, Response
 
 from extensions.sidecar.context import directory, store
-from extensions.sidecar.directory import first_uid
 from extensions.sidecar.errors import RpcError
-from extensions.sidecar.index import Entry
+from extensions.sidecar.index import Entry, uid_of
 from extensions.sidecar.licence import Licence, recorded_version
 from extensions.sidecar.models import (
     Empty,
@@ -125,12 +124,12 @@ def _lookup(entry: Entry | None) -> UserLookup | None:
 def principal(user: dict[str, Any], role: Role, licence: Licence | None) -> Principal:
     username = str(user["username"])
     if username.startswith(SERVICE_ACCOUNT_PREFIX):
-        return Principal(type="service", id=username, role=role, uid=first_uid(user))
+        return Principal(type="service", id=username, role=role, uid=uid_of(user))
     wayf_id = first_attribute(user, "wayfTargetedId")
     kind = first_attribute(user, "principalType") or ("wayf" if wayf_id else "password")
     first, last = user.get("firstName"), user.get("lastName")
     return Principal(
-        type=kind, id=username, role=role, uid=first_uid(user),
+        type=kind, id=username, role=role, uid=uid_of(user),
         title=first_attribute(user, "title"), firstNames=first, lastName=last,
         phoneNumber=first_attribute(user, "phoneNumber"),
         orcId=first_attribute(user, "orcId"), email=user.get("email"),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extensions.sidecar.index.table import Entry, IndexState, IndexTable
+from extensions.sidecar.index.table import Entry, IndexState, IndexTable, uid_of
 
-__all__ = ["Entry", "IndexState", "IndexTable", "open_index_table"]
+__all__ = ["Entry", "IndexState", "IndexTable", "open_index_table", "uid_of"]
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from extensions.sidecar.index.table import uid_of
+
 Json = dict[str, Any]
 ADMIN_RESOURCE_TYPES = ["USER", "REALM", "REALM_ROLE_MAPPING", "GROUP_MEMBERSHIP"]
 USER_EVENT_TYPES = ["REGISTER", "DELETE_ACCOUNT"]
@@ -86,13 +88,13 @@ def _admin_change(event: Json) -> Change | None:
             name = user.get("username")
             attributes = user.get("attributes") or {}
             return Created(user_id, str(name).lower() if name else None,
-                           tuple(str(r) for r in user.get("realmRoles") or ()), _uid(user),
+                           tuple(str(r) for r in user.get("realmRoles") or ()), uid_of(user),
                            "ucloudRole" in attributes and "principalType" in attributes)
         if operation == "DELETE":
             return Deleted(user_id)
         if operation == "UPDATE" and isinstance(rep, dict):
             name = rep.get("username")
-            uid = _uid(rep)
+            uid = uid_of(rep)
             if name or uid is not None:
                 return Updated(user_id, str(name).lower() if name else None, uid)
         return None
@@ -132,10 +134,3 @@ def _representation(event: Json) -> Any:
     except ValueError:
         return None
 
-
-def _uid(user: Json) -> int | None:
-    values = (user.get("attributes") or {}).get("uid") or []
-    try:
-        return int(values[0]) if values else None
-    except (TypeError, ValueError):
-        return None

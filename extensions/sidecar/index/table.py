@@ -10,6 +10,15 @@ from typing import Any, Protocol
 from extensions.sidecar.roles import Role
 
 
+def uid_of(user: dict[str, Any]) -> int | None:
+    """A user representation's uid attribute as a number; None without one."""
+    values = (user.get("attributes") or {}).get("uid") or []
+    try:
+        return int(values[0]) if values else None
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Entry:
     username: str
