@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.diff import field_changes
 from provisioning.kinds.base import BUILT_IN_CLIENTS, Kind, PlanContext
 from provisioning.kinds.clients import CLIENTS
+from provisioning.kinds.mapper_maps import exported_mappers, mapper_changes
 from provisioning.live import Json, LiveRealm
-from provisioning.plan import Change, FieldChange
+from provisioning.plan import Change
 
 
 class ClientProtocolMappersKind(Kind):
@@ -20,36 +18,16 @@ class ClientProtocolMappersKind(Kind):
     prune_key = "clientProtocolMappers"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        changes = []
+        changes: list[Change] = []
         pruning = self.prune_key in ctx.prune
         for client_id, client in CLIENTS.of(ctx.config).items():
             if client.protocolMappers is None and (not pruning or client_id in BUILT_IN_CLIENTS):
                 continue
-            declared_mappers = client.protocolMappers or {}
             live_client = ctx.live.clients.get(client_id) or {}
-            live_mappers = {m["name"]: m for m in live_client.get("protocolMappers") or []}
-            for name, mapper in declared_mappers.items():
-                declared: dict[str, Any] = {"protocol": mapper.protocol,
-                                            "protocolMapper": mapper.type,
-                                            "config": dict(mapper.config)}
-                live = live_mappers.get(name)
-                title = f"{client_id}/{name}"
-                if live is None:
-                    changes.append(Change(self.name, title, "create",
-                                          tuple(field_changes(declared, {})),
-                                          payload={"client": client_id, "representation": {
-                                              "name": name, **declared}}))
-                    continue
-                fields = field_changes(declared, {**live, "config": live.get("config") or {}},
-                                       exact=("config",))
-                if fields:
-                    changes.append(Change(self.name, title, "update", tuple(fields), payload={
-                        "client": client_id, "id": live["id"], "representation": {
-                            **live, **declared}}))
-            changes += [Change(self.name, f"{client_id}/{name}", "delete",
-                               (FieldChange("name", name, None),),
-                               payload={"client": client_id, "id": live["id"]})
-                        for name, live in live_mappers.items() if name not in declared_mappers]
+            changes += mapper_changes(self.name, "client", client_id,
+                                      client.protocolMappers or {},
+                                      live_client.get("protocolMappers") or [],
+                                      remove_undeclared=True)
         return changes
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
@@ -67,10 +45,6 @@ class ClientProtocolMappersKind(Kind):
     def export(self, live: LiveRealm) -> Json:
         """The mappers of the realm's own clients, in those clients' entries."""
         return {"clients": {
-            client_id: {"protocolMappers": {
-                m["name"]: {"type": m["protocolMapper"],
-                            "protocol": m.get("protocol") or "openid-connect",
-                            "config": dict(m.get("config") or {})}
-                for m in client["protocolMappers"]}}
+            client_id: {"protocolMappers": exported_mappers(client["protocolMappers"])}
             for client_id, client in live.clients.items()
             if client_id not in BUILT_IN_CLIENTS and live.written(client.get("protocolMappers"))}}

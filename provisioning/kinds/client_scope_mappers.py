@@ -5,18 +5,16 @@ keep whatever mappers they have; a declared scope's undeclared mappers are prune
 
 from __future__ import annotations
 
-from typing import Any
-
 from idpack.keycloak.realm_admin import RealmAdmin
-from provisioning.diff import field_changes
 from provisioning.kinds.base import Kind, PlanContext
 from provisioning.kinds.client_scopes import (
     BUILT_IN_CLIENT_SCOPES,
     CLIENT_SCOPES,
     live_client_scopes,
 )
+from provisioning.kinds.mapper_maps import exported_mappers, mapper_changes
 from provisioning.live import Json, LiveRealm
-from provisioning.plan import Change, FieldChange
+from provisioning.plan import Change
 
 
 class ClientScopeProtocolMappersKind(Kind):
@@ -24,38 +22,15 @@ class ClientScopeProtocolMappersKind(Kind):
     prune_key = "clientScopeProtocolMappers"
 
     def plan(self, ctx: PlanContext) -> list[Change]:
-        changes = []
+        changes: list[Change] = []
         scopes = live_client_scopes(ctx.live)
         for scope_name, scope in CLIENT_SCOPES.of(ctx.config).items():
             if scope.protocolMappers is None:
                 continue
-            live_mappers = {m["name"]: m for m in
-                            (scopes.get(scope_name) or {}).get("protocolMappers") or []}
-            for name, mapper in scope.protocolMappers.items():
-                declared: dict[str, Any] = {"protocol": mapper.protocol,
-                                            "protocolMapper": mapper.type,
-                                            "config": dict(mapper.config)}
-                live = live_mappers.get(name)
-                title = f"{scope_name}/{name}"
-                if live is None:
-                    changes.append(Change(self.name, title, "create",
-                                          tuple(field_changes(declared, {})),
-                                          payload={"scope": scope_name, "representation": {
-                                              "name": name, **declared}}))
-                    continue
-                fields = field_changes(declared, {**live, "config": live.get("config") or {}},
-                                       exact=("config",))
-                if fields:
-                    changes.append(Change(self.name, title, "update", tuple(fields), payload={
-                        "scope": scope_name, "id": live["id"], "representation": {
-                            **live, **declared}}))
-            if self.prune_key in ctx.prune:
-                changes += [
-                    Change(self.name, f"{scope_name}/{name}", "delete",
-                           (FieldChange("name", name, None),),
-                           payload={"scope": scope_name, "id": live["id"]})
-                    for name, live in live_mappers.items() if name not in scope.protocolMappers
-                ]
+            changes += mapper_changes(
+                self.name, "scope", scope_name, scope.protocolMappers,
+                (scopes.get(scope_name) or {}).get("protocolMappers") or [],
+                remove_undeclared=self.prune_key in ctx.prune)
         return changes
 
     def apply(self, api: RealmAdmin, change: Change) -> None:
@@ -73,10 +48,6 @@ class ClientScopeProtocolMappersKind(Kind):
     def export(self, live: LiveRealm) -> Json:
         """The mappers of the realm's own scopes, in those scopes' entries."""
         return {"clientScopes": {
-            name: {"protocolMappers": {
-                m["name"]: {"type": m["protocolMapper"],
-                            "protocol": m.get("protocol") or "openid-connect",
-                            "config": dict(m.get("config") or {})}
-                for m in scope["protocolMappers"]}}
+            name: {"protocolMappers": exported_mappers(scope["protocolMappers"])}
             for name, scope in live_client_scopes(live).items()
             if name not in BUILT_IN_CLIENT_SCOPES and live.written(scope.get("protocolMappers"))}}
