@@ -10,8 +10,9 @@ with `ifResourceExists=SKIP` a user who exists is left alone, so running an impo
 twice creates nobody twice. The two were measured on this machine: see README "Scale".
 
 Resuming: after each batch the checkpoint file records how many users of the source
-were handled; a new run skips those without asking Keycloak, and whatever it repeats
-(the batch a crash cut off) Keycloak skips. A batch Keycloak refuses (one user it
+were handled, and into which realm (its id); a new run into the same realm skips those
+without asking Keycloak, and whatever it repeats (the batch a crash cut off) Keycloak
+skips. A batch Keycloak refuses (one user it
 cannot take fails the whole transaction) is split in halves until the users it cannot
 take stand alone; those go into the report with Keycloak's reason, the rest are
 imported. Keycloak imports a user whose realm role or identity provider does not exist
@@ -62,24 +63,27 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """How far an import of one source got: {"source": ..., "done": N} in a JSON file,
-    replaced atomically after every batch."""
+    """How far an import of one source into one realm got: {"source": ..., "realm": ...,
+    "done": N} in a JSON file, replaced atomically after every batch. The realm is its
+    id, so the same file imported into another realm (or into the realm deleted and made
+    again) starts over instead of skipping what went elsewhere."""
 
     path: Path
     source: str
 
-    def done(self) -> int:
+    def done(self, realm_id: str) -> int:
         try:
             saved = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return 0
-        if saved.get("source") != self.source:
-            return 0  # another source's checkpoint: start over (Keycloak skips repeats)
+        if saved.get("source") != self.source or saved.get("realm") != realm_id:
+            return 0  # another source's or realm's checkpoint: start over
         return int(saved.get("done", 0))
 
-    def save(self, done: int) -> None:
+    def save(self, done: int, realm_id: str) -> None:
         partial = self.path.with_name(self.path.name + ".tmp")
-        partial.write_text(json.dumps({"source": self.source, "done": done}))
+        partial.write_text(json.dumps({"source": self.source, "realm": realm_id,
+                                       "done": done}))
         partial.replace(self.path)
 
 
@@ -108,7 +112,8 @@ class UserImporter:
         self._roles = {str(r["name"]) for r in self.api.realm_roles()}
         self._providers = set(self.api.identity_provider_aliases())
         source = iter(users)
-        skip = checkpoint.done() if checkpoint else 0
+        realm_id = str(self.api.get()["id"]) if checkpoint else ""
+        skip = checkpoint.done(realm_id) if checkpoint else 0
         if skip:
             report.resumed_past = sum(1 for _ in islice(source, skip))
         handled = report.resumed_past
@@ -134,7 +139,7 @@ class UserImporter:
                 moved = True
             if moved:
                 if checkpoint:
-                    checkpoint.save(handled)
+                    checkpoint.save(handled, realm_id)
                 if progress:
                     report.seconds = time.monotonic() - started
                     progress(report, handled)

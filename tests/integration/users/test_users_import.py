@@ -65,7 +65,8 @@ def test_a_cut_off_import_goes_on_where_it_stopped(
     source = write_users(tmp_path / "more.jsonl", 40)
     source.write_text(source.read_text().replace("imported-", "resumed-"))
     # What a run killed after its first 30 users leaves beside the file.
-    Checkpoint(tmp_path / "more.jsonl.checkpoint", source_identity(source)).save(30)
+    Checkpoint(tmp_path / "more.jsonl.checkpoint", source_identity(source)).save(
+        30, str(keycloak_admin.realm(realm).get()["id"]))
 
     resumed = idpack(keycloak, "users", "import", str(source), "--realm", realm)
 
@@ -74,6 +75,25 @@ def test_a_cut_off_import_goes_on_where_it_stopped(
     assert "30 done by an earlier run" in resumed.stdout
     assert sorted(n for n in usernames(keycloak_admin, realm) if n.startswith("resumed-")) \
         == [f"resumed-{n:03d}" for n in range(30, 40)]
+
+
+def test_the_same_file_into_another_realm_imports_every_user(
+        keycloak: KeycloakTarget, keycloak_admin: KeycloakAdminClient, realm: str,
+        fresh_realm_name: str, tmp_path: Path) -> None:
+    """A checkpoint is of a file into one realm: the file's next import elsewhere (a
+    staging realm, or the realm deleted and made again) must not skip what went to the
+    first."""
+    source = write_users(tmp_path / "again.jsonl", 12)
+    source.write_text(source.read_text().replace("imported-", "twice-"))
+    first = idpack(keycloak, "users", "import", str(source), "--realm", realm)
+    assert "12 added" in first.stdout, first.stdout
+    keycloak_admin.create_realm({"realm": fresh_realm_name, "enabled": True})
+
+    second = idpack(keycloak, "users", "import", str(source), "--realm", fresh_realm_name)
+
+    assert second.returncode == 0, second.stderr
+    assert "12 added" in second.stdout, second.stdout
+    assert len(usernames(keycloak_admin, fresh_realm_name)) == 12
 
 
 def test_a_file_that_is_not_json_lines_is_named_with_its_line(
