@@ -49,18 +49,32 @@ class UserWrites:
                        wanted: Callable[[Json], Attributes]) -> Attributes | None:
         """Set the attributes `wanted(user)` returns for the user as it is now (an empty
         map: nothing to do); the attributes set, or None when the user is gone."""
+        changed = self.update(user_id, lambda user: {"attributes": wanted(user)})
+        return None if changed is None else dict(changed.get("attributes") or {})
+
+    def update(self, user_id: str, wanted: Callable[[Json], Json]) -> Json | None:
+        """Apply `wanted(user)` to the user as it is now, in the user's turn: top-level
+        fields (names, email, emailVerified) as given, and under "attributes" the
+        attributes to set, None for one to remove; the others are left as they are.
+        What was changed (an empty map: nothing differed), or None when the user is
+        gone. The profile's own RPCs write through here as the followers do, so that a
+        user's change made while a follower gives the user a uid is never undone."""
         self._take_turn(user_id)
         user = self._read(user_id)
         if user is None:
             return None
-        attributes: Attributes = dict(user.get("attributes") or {})
-        changes = {name: values for name, values in wanted(user).items()
-                   if attributes.get(name) != values}
-        if changes:
-            update = {k: user[k] for k in PROFILE_FIELDS if k in user}
-            update["attributes"] = attributes | changes
-            self.api.update_user(user_id, update)
-        return changes
+        asked = wanted(user)
+        held: dict[str, list[str]] = dict(user.get("attributes") or {})
+        attributes = {name: values for name, values in (asked.get("attributes") or {}).items()
+                      if held.get(name) != values}
+        fields = {k: v for k, v in asked.items() if k != "attributes" and user.get(k) != v}
+        if not attributes and not fields:
+            return {}
+        kept = {n: v for n, v in held.items() if attributes.get(n, v) is not None}
+        update = {k: user[k] for k in PROFILE_FIELDS if k in user} | fields
+        update["attributes"] = kept | {n: v for n, v in attributes.items() if v is not None}
+        self.api.update_user(user_id, update)
+        return {**fields, "attributes": attributes} if attributes else fields
 
     def add_required_action(self, user_id: str, action: str) -> bool:
         """Give the user a required action once; whether it was added now."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request
@@ -39,28 +40,26 @@ def update_user_info() -> Response:
     """Change the calling user's names, country and time zone at once; a new email once
     its owner confirms it."""
     body = parse(UpdateUserInfoRequest)
-    api = directory().api
-    user = api.user(caller().user_id)
+    people = directory()
+    user = people.api.user(caller().user_id)
     new_email = body.email is not None and \
         body.email.lower() != str(user.get("email", "")).lower()
     if new_email:
         _limit_email_changes(str(user["id"]))
-    changed = {**user}
+    change: dict[str, Any] = {}
     if body.firstNames is not None:
-        changed["firstName"] = body.firstNames
+        change["firstName"] = body.firstNames
     if body.lastName is not None:
-        changed["lastName"] = body.lastName
-    attributes = dict(user.get("attributes") or {})
+        change["lastName"] = body.lastName
+    attributes: dict[str, list[str] | None] = {}
     for name in ("country", "timezone"):
         value = getattr(body, name)
-        if value == "":
-            attributes.pop(name, None)
-        elif value is not None:
-            attributes[name] = [value]
-    if attributes != (user.get("attributes") or {}):
-        changed["attributes"] = attributes
-    if changed != user:
-        api.update_user(user["id"], changed)
+        if value is not None:
+            attributes[name] = [value] if value else None  # "": removed
+    if attributes:
+        change["attributes"] = attributes
+    if change:
+        people.writes.update(str(user["id"]), lambda _: change)
     if new_email:
         assert body.email is not None
         try:
@@ -117,12 +116,9 @@ def confirm_user_info() -> WerkzeugResponse:
     pending = email_change.finish(store(), request.form.get("id", ""))
     success = False
     if pending is not None:
-        api = directory().api
         try:
-            user = api.user(pending["user_id"])
-            api.update_user(user["id"], {**user, "email": pending["email"],
-                                         "emailVerified": True})
-            success = True
+            success = directory().writes.update(pending["user_id"], lambda _: {
+                "email": pending["email"], "emailVerified": True}) is not None
         except KeycloakRequestError as exc:
             log.info("email change for %s not applied: %s", pending["user_id"], exc)
     return _back_to_portal(success)
@@ -177,14 +173,7 @@ def retrieve_optional_info() -> Response:
 def update_optional_info() -> Response:
     """Replace the calling user's optional information (a missing field becomes null)."""
     body = parse(OptionalUserInformation)
-    api = directory().api
-    user = api.user(caller().user_id)
-    attributes = dict(user.get("attributes") or {})
-    for name in OPTIONAL_FIELDS:
-        value = getattr(body, name)
-        if value is None:
-            attributes.pop(name, None)
-        else:
-            attributes[name] = [value]
-    api.update_user(user["id"], {**user, "attributes": attributes})
+    attributes = {name: None if getattr(body, name) is None else [getattr(body, name)]
+                  for name in OPTIONAL_FIELDS}
+    directory().writes.update(caller().user_id, lambda _: {"attributes": attributes})
     return Response(status=204)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+import time
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from extensions.sidecar import email_change
-from extensions.sidecar.context import STORE
+from extensions.sidecar.context import DIRECTORY, STORE
+from extensions.sidecar.directory import Directory
 from tests.support.sidecar import SidecarRealm, bearer
 from tests.support.smtp_peer import Received
 
@@ -126,3 +129,40 @@ def test_country_and_time_zone_are_the_users_to_change(client: FlaskClient,
     assert "timezone" not in attributes
     info = client.get("/auth/users/userInfo", headers=me).json
     assert (info["country"], info["timezone"]) == ("NO", None)
+
+
+def test_a_change_of_the_users_own_is_kept_beside_the_followers_write(
+        app: Flask, client: FlaskClient, sidecar_realm: SidecarRealm) -> None:
+    """The follower gives a new user a uid (a read, then a write of the attributes) while
+    the user changes country and names: neither undoes the other. Found as a flake: the
+    follower's write, of attributes read before the RPC's, put the old country back."""
+    name = f"wyn-{secrets.token_hex(3)}"
+    user_id = sidecar_realm.user(name, attributes={"country": ["DK"]})
+    me = bearer(sidecar_realm.token(name))
+    people: Directory = app.extensions[DIRECTORY]
+    has_read, go_on = threading.Event(), threading.Event()
+
+    def follower_change(user: dict[str, object]) -> dict[str, list[str]]:
+        has_read.set()  # holds what it read while the RPC comes in
+        go_on.wait(10)
+        return {"uid": ["4242"]}
+
+    follower = threading.Thread(target=people.writes.set_attributes,
+                                args=(user_id, follower_change))
+    follower.start()
+    assert has_read.wait(10)
+    answers: list[int] = []
+    rpc = threading.Thread(target=lambda: answers.append(client.post(
+        "/auth/users/updateUserInfo", headers=me,
+        json={"country": "NO", "lastName": "Changed"}).status_code))
+    rpc.start()
+    time.sleep(0.3)  # the RPC would have written by now, were it not waiting its turn
+    go_on.set()
+    follower.join(10)
+    rpc.join(10)
+
+    user = sidecar_realm.api.user(user_id)
+    assert answers == [204]
+    assert user["attributes"]["country"] == ["NO"]
+    assert user["attributes"]["uid"] == ["4242"]
+    assert user["lastName"] == "Changed"
