@@ -78,16 +78,19 @@ def synthetic_user(realm: str, i: int) -> Json:
         "username": name, "enabled": True, "email": f"{name}@example.org",
         "emailVerified": True, "firstName": FIRST[i % len(FIRST)],
         "lastName": LAST[(i // len(FIRST)) % len(LAST)],
-        "attributes": {"uid": [str(i + 1)]},
+        # As `idpack migrate ucloud` brings UCloud's users: uid, role and principal type.
+        "attributes": {"uid": [str(i + 1)], "principalType": ["password"]},
     }
     roles = ["ADMIN"] if i % 2000 == 1 else ["PROVIDER"] if i % 10_000 == 7 else []
     if roles:
         user["realmRoles"] = roles
+    user["attributes"]["ucloudRole"] = roles or ["USER"]
     if i % 10 < 7:  # a WAYF user: linked to the provider by the WAYF id
         wayf_id = f"wayf-{i:07d}@wayf.dk"
         user["federatedIdentities"] = [{"identityProvider": "wayf", "userId": wayf_id,
                                         "userName": wayf_id}]
-        user["attributes"] |= {"orgId": ["sdu.dk"], "wayfTargetedId": [wayf_id]}
+        user["attributes"] |= {"orgId": ["sdu.dk"], "wayfTargetedId": [wayf_id],
+                               "principalType": ["wayf"]}
         return user
     user["credentials"] = [{
         "type": "password",

@@ -17,11 +17,15 @@ One follower at a time (whichever worker holds the table's lease) keeps it:
 
 A lookup reads the table. A name it lacks either does not exist or was made after the
 last applied event; one read of each event stream since then (two requests, however
-many names) settles them all. Lookups that arrive together share one such read (the
-first that began after they arrived, so a user made before a lookup is always found):
-under load a worker has one read in flight, not one a request. While the table is
-incomplete, or the follower has fallen behind, the names it lacks are asked of Keycloak
-one by one: slower, never wrong."""
+many names) settles them all. Lookups share such reads: one that began at most
+`fresh_seconds` (1 s) before a lookup answers it, and under steady load the next read
+starts in the background before that runs out, so lookups do not wait for Keycloak and
+a worker reads the events at most twice a second, however many lookups it serves. A
+user made elsewhere than this sidecar (the hosted registration page, the Admin API)
+therefore shows within about a second; one made through this sidecar shows at once
+(`remember`); a uid is never handed out without a read begun after it was asked for
+(`new_uids`). While the table is incomplete, or the follower has fallen behind, the
+names it lacks are asked of Keycloak one by one: slower, never wrong."""
 
 from __future__ import annotations
 
@@ -67,6 +71,9 @@ class IndexTiming:
     overlap_ms: int = 5000  # events re-read, in case one committed late
     stale_seconds: float = 30.0  # a follower silent this long: lookups ask Keycloak
     settle_ms: int = 6000  # an entry changed this recently is checked against the events
+    # A lookup may answer from a read of the events that began this long before it: a user
+    # made elsewhere than this sidecar shows within that (one made here shows at once).
+    fresh_seconds: float = 1.0
     describe_per_step: int = 20  # new users given uid and UCloud attributes a turn
     backfill: bool = False  # the check also queues users from before uids (one-off)
     describe_seconds: float = 2.0  # at most this long describing, a turn
@@ -120,8 +127,8 @@ class UserIndex:
         state = self.table.state()
         lag = time.time() - state.updated_ms / 1000
         try:
-            recent = self._recent.get() if state.complete and lag < self.timing.stale_seconds \
-                else None
+            recent = self._recent.get(self.timing.fresh_seconds) \
+                if state.complete and lag < self.timing.stale_seconds else None
         except IdpackError:
             if missing:
                 raise  # whether they exist, only Keycloak can say: 503
@@ -493,20 +500,35 @@ class Recent:
 
 
 class SharedRead:
-    """One read at a time, shared: a caller gets the result of the first read that began
-    after it called, so nothing made before the call is missed, and callers arriving
-    while a read runs wait for one more read together instead of one each."""
+    """One read at a time, shared. A strict caller (`get()`) gets the result of the first
+    read that began after it called, so nothing made before the call is missed, and
+    callers arriving while a read runs wait for one more read together instead of one
+    each. A caller that accepts `fresh_within` seconds of staleness gets the last read if
+    it began that recently, at once; past half that age the first such caller also
+    starts the next read in the background, so under steady load nobody waits and
+    Keycloak sees at most two reads a `fresh_within`, whatever the number of calls."""
 
-    def __init__(self, read: Callable[[], Recent | None]) -> None:
+    def __init__(self, read: Callable[[], Recent | None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._read = read
+        self._clock = clock
         self._cond = threading.Condition()
         self._started = self._finished = 0
         self._running = False
+        self._began = 0.0  # when the read whose result is kept began
         self._result: Recent | None = None
         self._error: BaseException | None = None
 
-    def get(self) -> Recent | None:
+    def get(self, fresh_within: float = 0.0) -> Recent | None:
         with self._cond:
+            age = self._clock() - self._began
+            if fresh_within > 0 and self._finished and self._error is None \
+                    and age <= fresh_within:
+                if age > fresh_within / 2 and not self._running:
+                    ticket = self._begin()
+                    threading.Thread(target=self._run, args=ticket, daemon=True,
+                                     name="index-events-ahead").start()
+                return self._result
             need = self._started + 1
             while True:
                 if self._finished >= need:
@@ -516,22 +538,31 @@ class SharedRead:
                 if not self._running:
                     break
                 self._cond.wait()
-            self._running = True
-            self._started += 1
-            mine = self._started
+            ticket = self._begin()
+        result, error = self._run(*ticket)
+        if error is not None:
+            raise error
+        return result
+
+    def _begin(self) -> tuple[int, float]:
+        """(Under the lock.) The next read's number and start."""
+        self._running = True
+        self._started += 1
+        return self._started, self._clock()
+
+    def _run(self, number: int, began: float) -> tuple[Recent | None, BaseException | None]:
         result: Recent | None = None
         error: BaseException | None = None
         try:
             result = self._read()
-        except BaseException as exc:
+        except BaseException as exc:  # handed to the callers waiting for this read
             error = exc
         with self._cond:
-            self._finished, self._result, self._error = mine, result, error
+            self._finished, self._began = number, began
+            self._result, self._error = result, error
             self._running = False
             self._cond.notify_all()
-        if error is not None:
-            raise error
-        return result
+        return result, error
 
 
 def _now_ms() -> int:
