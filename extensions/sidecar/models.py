@@ -23,12 +23,18 @@ SERVICE_ACCOUNT_PREFIX = "service-account-"  # Keycloak's names for clients' own
 NAME_MAX, EMAIL_MAX, PASSWORD_MAX, ID_MAX = 255, 254, 1024, 255
 
 
+# Unicode's control characters (category Cc: C0, DEL and C1), and the direction marks: a
+# character class each, checked by the regex engine (a lookup of 100 names checks 100).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
 def _single_line(value: str | None) -> str | None:
     if value is None:
         return None
-    if any(unicodedata.category(c) == "Cc" for c in value):
+    if CONTROL.search(value):
         raise ValueError("must be a single line without control characters")
-    if any(c in BIDI_CONTROLS for c in value):
+    if BIDI.search(value):
         raise ValueError("must not hold characters that change the text's direction")
     return value
 

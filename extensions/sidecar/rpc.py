@@ -58,7 +58,9 @@ def parse(model: type[M]) -> M:
         document = json.loads(raw or b"null")
     except (ValueError, RecursionError):
         raise RpcError(400, "Request body is not valid JSON", "BAD_REQUEST") from None
-    if _has_lone_surrogate(document):
+    # Only a \u escape can make half a surrogate pair (the body is UTF-8): no such escape,
+    # no walk through the document.
+    if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(document):
         raise RpcError(400, "Request body is not valid Unicode: a \\u escape names half "
                             "of a surrogate pair", "BAD_REQUEST")
     try:
@@ -67,6 +69,8 @@ def parse(model: type[M]) -> M:
         raise RpcError(400, describe(exc), "BAD_REQUEST") from None
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -85,7 +89,7 @@ def _has_lone_surrogate(value: Any) -> bool:
     """JSON may escape half a surrogate pair ("\\ud800"), which no UTF-8 text holds and
     nothing downstream can encode."""
     if isinstance(value, str):
-        return any("\ud800" <= c <= "\udfff" for c in value)
+        return SURROGATE.search(value) is not None
     if isinstance(value, list):
         return any(_has_lone_surrogate(v) for v in value)
     if isinstance(value, dict):
