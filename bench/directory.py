@@ -8,7 +8,9 @@ prints as a ratio against the 10,000-user realm on the same server at the same m
 (the machines are shared and noisy):
 
 - registrations a second and their p95, on Keycloak's hosted registration page
-  (4 concurrent, as browsers post the form; the verification mail goes to a local sink);
+  (4 concurrent, as browsers post the form; the verification mail goes to a local sink),
+  with `--through-proxy` through the compose stack's proxy over TLS, as users reach it
+  (bench/stack_proxy.py);
 - password sign-ins a second (4 concurrent direct grants, the realm's default hashing),
   and per core;
 - the admin-event query the sidecar's index follows, and an exact username search (what
@@ -40,11 +42,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench.stack_proxy import Entry, stack_proxy
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import password_grant
 from idpack.keycloak.realm_admin import RealmAdmin
@@ -201,10 +205,13 @@ def start_sidecar(keycloak: KeycloakTarget, realm: str, scratch: Path) -> tuple[
 
 def measure_round(keycloak: KeycloakTarget, realm: str, api: RealmAdmin, sidecar: str,
                   sign_ins: list[str], user_token: str, run: str, round_no: int,
-                  smtp_port: int, out: Measured) -> None:
+                  smtp_port: int, out: Measured, front: Entry | None = None) -> None:
     def registration(n: int) -> None:
-        # From a private address: the realm asks HTTPS of public ones.
-        register(keycloak.url, realm, f"reg-{run}-{round_no}-{n}", "10.20.30.40")
+        name = f"reg-{run}-{round_no}-{n}"
+        if front is not None:  # as users reach it: the stack's proxy, over TLS
+            register(front.url, realm, name, "192.0.2.10", verify=str(front.certificate))
+        else:  # from a private address: the realm asks HTTPS of public ones
+            register(keycloak.url, realm, name, "10.20.30.40")
 
     rate, times = concurrently(registration, 24, 4)
     out.add("registrations a second", rate)
@@ -245,12 +252,17 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=REPO / ".idpack" / "bench-directory",
                         help="where the seeding checkpoints are kept (to resume)")
     parser.add_argument("--seed-only", action="store_true")
+    parser.add_argument("--through-proxy", action="store_true",
+                        help="register through the compose stack's proxy (its image, "
+                             "built by `idpack deploy build`), over TLS")
     args = parser.parse_args()
     args.state.mkdir(parents=True, exist_ok=True)
     big, base = f"dir-{args.users}", f"dir-{BASELINE_USERS}"
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
             keycloak_for_tests(Path(scratch_dir) / "keycloak") as keycloak, \
-            smtp_peer() as (smtp_port, _received):
+            smtp_peer() as (smtp_port, _received), ExitStack() as stack:
+        front = stack.enter_context(stack_proxy(keycloak.url)) if args.through_proxy \
+            else None
         scratch = Path(scratch_dir)
         admin = KeycloakAdminClient.connect(keycloak, timeout=600)
         print(f"Seeding (Keycloak at {keycloak.url}):", flush=True)
@@ -280,7 +292,7 @@ def main() -> None:
                 for realm in (base, big):  # interleaved: both see the same moment's noise
                     api, url, sign_ins, token = setups[realm]
                     measure_round(keycloak, realm, api, url, sign_ins, token, run, round_no,
-                                  smtp_port, results[realm])
+                                  smtp_port, results[realm], front)
                 print(f"  round {round_no + 1}/{args.rounds} done", flush=True)
         finally:
             for process in sidecars:
@@ -288,7 +300,8 @@ def main() -> None:
                 process.wait(30)
         cores = os.cpu_count() or 1
         print(f"\nKeycloak with {args.users:,} users against {BASELINE_USERS:,} "
-              f"(medians of {args.rounds} interleaved rounds; {cores} cores, shared)")
+              f"(medians of {args.rounds} interleaved rounds; {cores} cores, shared)"
+              + ("; registrations through the stack's proxy over TLS" if front else ""))
         print(f"  {'figure':30} {BASELINE_USERS:>12,} {args.users:>12,}   ratio")
         for name in results[base].figures:
             small, large = results[base].median(name), results[big].median(name)
