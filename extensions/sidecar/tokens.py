@@ -69,15 +69,39 @@ class VerifiedToken:
 
 class TokenVerifier:
     def __init__(self, jwks_url: str, issuer: str, audience: str, leeway: int = 30,
-                 fetch: Callable[[str], dict[str, Any]] | None = None) -> None:
+                 fetch: Callable[[str], dict[str, Any]] | None = None,
+                 remember_seconds: float = 5.0) -> None:
         self.jwks_url, self.issuer, self.audience, self.leeway = jwks_url, issuer, audience, leeway
         self._fetch = fetch or _fetch_jwks
         self._keys: KeySet | None = None
         self._kids: frozenset[str] = frozenset()
         self._fetched_at = 0.0
         self._lock = threading.Lock()
+        # A service calls with one token many times a second (lookups in bulk): the same
+        # bytes verified moments ago verify again, so for `remember_seconds` (as long as
+        # ActiveTokens trusts a service token's introspection) only the expiry is
+        # checked again. Persons' tokens are verified every time.
+        self.remember_seconds = remember_seconds
+        self._verified: dict[str, tuple[float, VerifiedToken]] = {}
 
     def verify(self, token: str) -> VerifiedToken:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self._lock:
+            remembered = self._verified.get(digest)
+        if remembered is not None:
+            at, verified = remembered
+            expires = float(verified.claims.get("exp", 0)) + self.leeway
+            if time.monotonic() - at < self.remember_seconds and time.time() < expires:
+                return verified
+        verified = self._verify(token)
+        if verified.is_service_account:
+            with self._lock:
+                if len(self._verified) > 4096:
+                    self._verified.clear()
+                self._verified[digest] = (time.monotonic(), verified)
+        return verified
+
+    def _verify(self, token: str) -> VerifiedToken:
         header = _header(token)
         algorithm = header.get("alg")
         if algorithm not in ALLOWED_ALGORITHMS:
