@@ -41,12 +41,12 @@ import requests
 import urllib3
 
 from bench.directory import SECRETS, percentile, seed
+from bench.proxy_process import ProxyProcess, proxy_process
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token, issuer
 from idpack.keycloak.target import KeycloakTarget
 from idpack.processes import free_port
 from tests.support.keycloak import keycloak_for_tests
-from tests.support.recording_proxy import Recorded, recording_proxy
 from tests.support.redis_server import redis_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def replica_rss_mib(pid: int) -> float:
 
 
 @contextmanager
-def sidecar(proxy: Recorded, keycloak: KeycloakTarget, realm: str, scratch: Path,
+def sidecar(proxy: ProxyProcess, keycloak: KeycloakTarget, realm: str, scratch: Path,
             index: str | None, source: Path = REPO,
             ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
@@ -120,7 +120,7 @@ def sidecar(proxy: Recorded, keycloak: KeycloakTarget, realm: str, scratch: Path
         process.wait(60)
 
 
-def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: KeycloakAdminClient,
+def measure(name: str, proxy: ProxyProcess, keycloak: KeycloakTarget, admin: KeycloakAdminClient,
             realm: str, users: int, scratch: Path, index: str | None, *, timeout: float,
             source: Path = REPO, redis_client: redis.Redis | None = None,
             lookups: int = LOOKUPS) -> Figures:
@@ -202,13 +202,13 @@ def measure(name: str, proxy: Recorded, keycloak: KeycloakTarget, admin: Keycloa
         figures.p50_ms, figures.p99_ms = percentile(times, .5) * 1000, percentile(times, .99) * 1000
 
         time.sleep(2)  # past the window in which a lookup may share an earlier read
-        mark = len(proxy.requests)
+        mark = proxy.count()
         lookup([f"unknown-{secrets.token_hex(4)}-{k}" for k in range(500)])
-        figures.unknown_500_requests = len(proxy.since(mark))
+        figures.unknown_500_requests = proxy.count() - mark
 
-        mark, rest = len(proxy.requests), 30.0
+        mark, rest = proxy.count(), 30.0
         time.sleep(rest)
-        figures.rest_requests_a_second = len(proxy.since(mark)) / rest
+        figures.rest_requests_a_second = (proxy.count() - mark) / rest
 
         newcomer = f"newcomer-{secrets.token_hex(4)}"
         admin.realm(realm).create_user({"username": newcomer, "enabled": True})
@@ -270,7 +270,7 @@ def main() -> None:
     realm = f"dir-{args.users}"
     with tempfile.TemporaryDirectory(prefix="idpack-bench-") as scratch_dir, \
             keycloak_for_tests(Path(scratch_dir) / "keycloak") as keycloak, \
-            recording_proxy(keycloak.url) as proxy, \
+            proxy_process(keycloak.url) as proxy, \
             redis_server(Path(scratch_dir)) as redis_url:
         scratch = Path(scratch_dir)
         admin = KeycloakAdminClient.connect(keycloak, timeout=600)

@@ -33,8 +33,8 @@ class Recorded:
 
 
 @contextmanager
-def recording_proxy(upstream: str) -> Iterator[Recorded]:
-    port = free_port()
+def recording_proxy(upstream: str, port: int | None = None) -> Iterator[Recorded]:
+    port = port or free_port()
     recorded = Recorded(f"http://127.0.0.1:{port}")
     session = requests.Session()
 
