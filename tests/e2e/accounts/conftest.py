@@ -28,6 +28,7 @@ from idpack.keycloak.target import KeycloakTarget
 from tests.e2e.browser import Screenshots
 from tests.e2e.mail import short_link_in, wait_for_mails
 from tests.e2e.stack import Stack, running_stack
+from tests.support.eventually import eventually
 from tests.support.realm import token_client
 
 PASSWORD = "Blue-Kettle-42!"
@@ -107,10 +108,15 @@ def create_password_user(stack: Stack, token: str, name: str,
     return PasswordUser(username, email, str(created["userId"]), name.title())
 
 
-def lookup_role(stack: Stack, token: str, username: str) -> dict[str, Any]:
-    """lookupUsers' answer for one user, at once: the sidecar's index checks a user whose
-    events are still arriving (created, then given a role) against the newest events."""
-    response = rpc(stack, "POST", "/auth/users/lookup", token, {"users": [username]})
+def lookup_role(stack: Stack, token: str, username: str,
+                role: str | None = None) -> dict[str, Any]:
+    """lookupUsers' answer for one user, once it shows (with `role`, if given): a role
+    given through the Admin API shows within the sidecar's lag (tests/support/eventually)."""
+    response = eventually(
+        lambda: rpc(stack, "POST", "/auth/users/lookup", token, {"users": [username]}),
+        lambda answer: answer.status_code != 200 or (
+            (found := answer.json()["results"][username]) is not None
+            and role in (None, found["role"])))
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()["results"][username]
     return answer

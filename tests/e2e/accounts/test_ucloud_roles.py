@@ -135,7 +135,7 @@ def test_an_admin_made_by_create_new_user_is_admin_after_setting_up_totp(
     admin = create_password_user(stack, service, "ingrid")
     api = keycloak_admin.realm(stack.realm)
     api.add_realm_role_mappings(admin.user_id, [api.role("ADMIN")])  # the first ADMIN
-    found = lookup_role(stack, service, admin.username)
+    found = lookup_role(stack, service, admin.username, role="ADMIN")
     assert (found["subject"], found["role"]) == (admin.username, "ADMIN")
 
     # No token of their own before the first login's set-up.

@@ -22,6 +22,7 @@ from extensions.sidecar.directory import Directory
 from idpack.keycloak.oidc import issuer
 from idpack.keycloak.user_import import UserImporter
 from idpack.processes import free_port
+from tests.support.eventually import eventually
 from tests.support.realm import REPO, SECRETS
 from tests.support.sidecar import SidecarRealm, bearer
 
@@ -93,8 +94,10 @@ def test_retrieve_principal_answers_ucloud_shapes(
         "federatedIdentities": [{"identityProvider": "wayf", "userId": f"{wayf}@wayf.dk",
                                  "userName": f"{wayf}@wayf.dk"}]}])
 
-    by_password = client.post("/auth/users/retrievePrincipal", headers=service,
-                              json={"username": person}).json
+    by_password = eventually(  # its ADMIN role was given through the Admin API
+        lambda: client.post("/auth/users/retrievePrincipal", headers=service,
+                            json={"username": person}).json,
+        lambda answer: isinstance(answer, dict) and answer.get("role") == "ADMIN")
     assert isinstance(by_password, dict)
     assert {**by_password, "uid": None} == {
         "type": "password", "id": person, "role": "ADMIN", "uid": None, "title": "Dr.",

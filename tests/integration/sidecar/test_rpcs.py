@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask.testing import FlaskClient
 
 from idpack.keycloak.oidc import unverified_claims
+from tests.support.eventually import eventually
 from tests.support.sidecar import PASSWORD, SidecarRealm, bearer
 from tests.support.smtp_peer import Received
 
@@ -316,8 +317,9 @@ def test_lookup_users_answers_every_name_and_refuses_more_than_500(
     names = [unique("ruth") for _ in range(3)]
     ids = [sidecar_realm.user(n) for n in names]
 
-    found = client.post("/auth/users/lookup", headers=service,
-                        json={"users": [*names, "ghost"]})
+    found = eventually(lambda: client.post("/auth/users/lookup", headers=service,
+                                           json={"users": [*names, "ghost"]}),
+                       lambda answer: all(answer.json["results"][n] for n in names))
     too_many = client.post("/auth/users/lookup", headers=service,
                            json={"users": [f"u{i}" for i in range(501)]})
 
