@@ -70,9 +70,8 @@ class UserWrites:
         fields = {k: v for k, v in asked.items() if k != "attributes" and user.get(k) != v}
         if not attributes and not fields:
             return {}
-        kept = {n: v for n, v in held.items() if attributes.get(n, v) is not None}
         update = {k: user[k] for k in PROFILE_FIELDS if k in user} | fields
-        update["attributes"] = kept | {n: v for n, v in attributes.items() if v is not None}
+        update["attributes"] = {n: v for n, v in (held | attributes).items() if v is not None}
         self.api.update_user(user_id, update)
         return {**fields, "attributes": attributes} if attributes else fields
 

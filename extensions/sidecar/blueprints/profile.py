@@ -41,11 +41,12 @@ def update_user_info() -> Response:
     its owner confirms it."""
     body = parse(UpdateUserInfoRequest)
     people = directory()
-    user = people.api.user(caller().user_id)
-    new_email = body.email is not None and \
-        body.email.lower() != str(user.get("email", "")).lower()
+    user_id = caller().user_id
+    # The user is read only to tell a new address from the one it has.
+    new_email = body.email is not None and body.email.lower() != str(
+        people.api.user(user_id).get("email", "")).lower()
     if new_email:
-        _limit_email_changes(str(user["id"]))
+        _limit_email_changes(user_id)
     change: dict[str, Any] = {}
     if body.firstNames is not None:
         change["firstName"] = body.firstNames
@@ -59,11 +60,11 @@ def update_user_info() -> Response:
     if attributes:
         change["attributes"] = attributes
     if change:
-        people.writes.update(str(user["id"]), lambda _: change)
+        people.writes.update(user_id, lambda _: change)
     if new_email:
         assert body.email is not None
         try:
-            email_change.start(store(), settings(), user["id"], body.email)
+            email_change.start(store(), settings(), user_id, body.email)
         except email_change.MailCapped as capped:
             log.info("no mail to %s for now: %s", body.email, capped)
             minutes = max(1, round(capped.retry_after / 60))
@@ -75,7 +76,7 @@ def update_user_info() -> Response:
             log.warning("could not mail %s: %s", body.email, exc)
             raise RpcError(503, "Mail could not be sent; try again later",
                            "MAIL_UNAVAILABLE") from None
-        log.info("user %s asked to change email; link mailed", user["id"])
+        log.info("user %s asked to change email; link mailed", user_id)
     return Response(status=204)
 
 
