@@ -27,11 +27,12 @@ NAME_MAX, EMAIL_MAX, PASSWORD_MAX, ID_MAX = 255, 254, 1024, 255
 # character class each, checked by the regex engine (a lookup of 100 names checks 100).
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+NOT_PLAIN = re.compile(f"{CONTROL.pattern}|{BIDI.pattern}")  # one search for the usual name
 
 
 def _single_line(value: str | None) -> str | None:
-    if value is None:
-        return None
+    if value is None or not NOT_PLAIN.search(value):
+        return value
     if CONTROL.search(value):
         raise ValueError("must be a single line without control characters")
     if BIDI.search(value):
