@@ -77,10 +77,12 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         self._await_request(BufferedConn(self.cfg, client, address, listener.getsockname()))
 
     def on_client_socket_readable(self, conn: BufferedConn, client: Any) -> None:
-        """A kept-alive connection sends its next request: buffer that one too."""
+        """A kept-alive connection sends its next request: buffer that one too, starting
+        with the bytes that woke the poller (a service's whole request, as a rule: then
+        it goes to a thread at once, without a second round through the poller)."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._await_request(conn)
+        self._await_request(conn, readable=True)
 
     def enqueue_req(self, conn: BufferedConn) -> None:
         """Bytes of a next request read ahead with the last one (pipelining) may be only
@@ -91,27 +93,42 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
             return
         super().enqueue_req(conn)
 
-    def _await_request(self, conn: BufferedConn) -> None:
+    def _await_request(self, conn: BufferedConn, *, readable: bool = False) -> None:
         conn.sock.setblocking(False)
         conn.timeout = time.monotonic() + self.head_seconds
         self.pending_conns.append(conn)  # murder_pending closes it at conn.timeout
+        if readable:
+            data = self._receive(conn)
+            if data is not None and (not data or request_complete(bytes(conn.buffered))):
+                self._stop_waiting(conn, data)
+                return
         self.poller.register(conn.sock, selectors.EVENT_READ,
                              partial(self._on_request_bytes, conn))
 
     def _on_request_bytes(self, conn: BufferedConn, client: Any) -> None:
-        try:
-            data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = self._receive(conn)
+        if data is None or (data and not request_complete(bytes(conn.buffered))):
             return
-        except OSError:
-            data = b""
-        if data:
-            conn.buffered += data
-            if not request_complete(bytes(conn.buffered)):
-                return
         self.poller.unregister(client)
+        self._stop_waiting(conn, data)
+
+    @staticmethod
+    def _receive(conn: BufferedConn) -> bytes | None:
+        """What the client sent, added to the buffer; None when nothing has come yet, b""
+        when it went away."""
+        try:
+            data: bytes = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            return b""
+        conn.buffered += data
+        return data
+
+    def _stop_waiting(self, conn: BufferedConn, data: bytes) -> None:
+        """A whole request goes to a thread; a client gone before one is closed."""
         self.pending_conns.remove(conn)
-        if not data:  # the client went away before a whole request
+        if not data:
             self.nr_conns -= 1
             conn.close()
             return

@@ -132,7 +132,9 @@ SERVER = textwrap.dedent("""
 """)
 
 
-def test_a_head_not_complete_within_the_deadline_is_closed(tmp_path: Path) -> None:
+@pytest.fixture
+def small_server(tmp_path: Path) -> Iterator[int]:
+    """A one-worker, two-thread server of "ok" with a head deadline of 1 s: its port."""
     port = free_port()
     script = tmp_path / "server.py"
     script.write_text(SERVER)
@@ -148,14 +150,61 @@ def test_a_head_not_complete_within_the_deadline_is_closed(tmp_path: Path) -> No
             except requests.RequestException:
                 assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
                 time.sleep(0.1)
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
-            client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
-            started = time.monotonic()
-            closed = client.recv(1024)  # blocks until the server gives up on the head
-            waited = time.monotonic() - started
-
-        assert closed == b""
-        assert 0.8 < waited < 3.5, waited
+        yield port
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_head_not_complete_within_the_deadline_is_closed(small_server: int) -> None:
+    with socket.create_connection(("127.0.0.1", small_server), timeout=5) as client:
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        closed = client.recv(1024)  # blocks until the server gives up on the head
+        waited = time.monotonic() - started
+
+    assert closed == b""
+    assert 0.8 < waited < 3.5, waited
+
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def answers(client: socket.socket, count: int) -> bytes:
+    """What the server sends until `count` whole answers of "ok" have come."""
+    received = b""
+    while received.count(b"\r\n\r\nok") < count:
+        chunk = client.recv(65536)
+        assert chunk, received  # closed before answering
+        received += chunk
+    return received
+
+
+def test_a_kept_alive_connection_is_answered_however_its_next_request_comes(
+        small_server: int) -> None:
+    """The next request on a kept-alive connection is read as soon as it wakes the poller:
+    whole, a byte at a time, or two at once (pipelined), each is answered, and a half
+    one is closed at the deadline like any other."""
+    with socket.create_connection(("127.0.0.1", small_server), timeout=5) as client:
+        client.sendall(REQUEST)
+        answers(client, 1)
+        client.sendall(REQUEST)  # whole
+        answers(client, 1)
+        for byte in REQUEST:  # a byte at a time, over about 0.3 s
+            client.sendall(bytes([byte]))
+            time.sleep(0.01)
+        answers(client, 1)
+        client.sendall(REQUEST + REQUEST)  # pipelined
+        assert answers(client, 2).count(b"HTTP/1.1 200") == 2
+        client.sendall(REQUEST[:10])  # half a head, and nothing more
+        started = time.monotonic()
+        assert client.recv(1024) == b""
+        assert 0.8 < time.monotonic() - started < 3.5
+
+    for _ in range(3):  # the worker still serves, after a client that went away too
+        with socket.create_connection(("127.0.0.1", small_server), timeout=5) as client:
+            client.sendall(REQUEST)
+            answers(client, 1)
+            client.sendall(REQUEST)
+            answers(client, 1)
+    assert requests.get(f"http://127.0.0.1:{small_server}/", timeout=5).text == "ok"
