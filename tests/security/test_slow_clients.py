@@ -128,18 +128,20 @@ SERVER = textwrap.dedent("""
     app = Flask("slow")
     app.add_url_rule("/", "home", lambda: "ok")
     wsgi_server.serve(lambda: app, name="slow", host="127.0.0.1", port=int(sys.argv[1]),
-                      workers=1, threads=2, head_seconds=1.0)
+                      workers=1, threads=int(sys.argv[2]), head_seconds=1.0)
 """)
 
 
-@pytest.fixture
-def small_server(tmp_path: Path) -> Iterator[int]:
-    """A one-worker, two-thread server of "ok" with a head deadline of 1 s: its port."""
+@pytest.fixture(params=[2])
+def small_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[int]:
+    """A one-worker server of "ok" with a head deadline of 1 s and two threads (or as
+    many as the test's parameter says): its port."""
     port = free_port()
     script = tmp_path / "server.py"
     script.write_text(SERVER)
     log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, str(script), str(port)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, str(script), str(port), str(request.param)],
+                               cwd=REPO,
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
@@ -208,3 +210,36 @@ def test_a_kept_alive_connection_is_answered_however_its_next_request_comes(
             client.sendall(REQUEST)
             answers(client, 1)
     assert requests.get(f"http://127.0.0.1:{small_server}/", timeout=5).text == "ok"
+
+
+
+@pytest.mark.parametrize("small_server", [1], indirect=True)
+def test_a_busy_kept_alive_client_does_not_keep_the_thread_from_others(
+        small_server: int) -> None:
+    """A thread waits a moment on the connection it answered for the next request (a
+    service's next call comes within a millisecond or two), but not while another
+    connection's request waits for a thread: with one thread, a client that asks again
+    the moment it is answered must not keep everyone else waiting."""
+    stop = threading.Event()
+
+    def busy() -> None:
+        with socket.create_connection(("127.0.0.1", small_server), timeout=5) as client:
+            while not stop.is_set():
+                client.sendall(REQUEST)
+                answers(client, 1)
+
+    hog = threading.Thread(target=busy, daemon=True)
+    hog.start()
+    try:
+        time.sleep(0.3)
+        took = []
+        for _ in range(5):
+            started = time.monotonic()
+            assert requests.get(f"http://127.0.0.1:{small_server}/", timeout=5).text == "ok"
+            took.append(time.monotonic() - started)
+        assert hog.is_alive()  # the busy client was answered all along
+    finally:
+        stop.set()
+        hog.join(timeout=10)
+
+    assert max(took) < 0.5, took
