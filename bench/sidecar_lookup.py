@@ -10,10 +10,10 @@ Its figures are taken where it finishes within `--baseline-timeout`.
 For each: seconds until ready (index complete); memory of the replica (gunicorn's master
 and workers, and Redis's for the Redis index); lookupUsers of 100 names (half unknown),
 p50/p99 of 5 rounds of 2,000 calls together, and each round's p99 (baselines: one round
-of 200), at 8 concurrent callers after 100 to warm up; Keycloak requests for one
-lookupUsers of 500 unknown names (past the window in which it could share an earlier
-read) and a second at rest (counted at a recording proxy between the sidecar and
-Keycloak); how long a user made in Keycloak takes to show in lookupUsers.
+of 200), at 8 concurrent callers after 100 to warm up; Keycloak requests for a
+lookupUsers of 500 unknown names (the median of 5, each past the window in which it
+could share an earlier read) and a second at rest (counted at a recording proxy between
+the sidecar and Keycloak); how long a user made in Keycloak takes to show in lookupUsers.
 
 The realm is `dir-N` as bench/directory.py seeds it (seeded here when missing):
 
@@ -67,6 +67,7 @@ class Figures:
     p99_ms: float = 0.0  # of every timed call, all rounds together
     round_p99_ms: list[float] = field(default_factory=list)
     unknown_500_requests: int = 0
+    unknown_500_tries: list[int] = field(default_factory=list)
     rest_requests_a_second: float = 0.0
     visible_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -214,10 +215,14 @@ def measure(name: str, proxy: ProxyProcess, keycloak: KeycloakTarget, admin: Key
                 times += timed
         figures.p50_ms, figures.p99_ms = percentile(times, .5) * 1000, percentile(times, .99) * 1000
 
-        time.sleep(2)  # past the window in which a lookup may share an earlier read
-        mark = proxy.count()
-        lookup([f"unknown-{secrets.token_hex(4)}-{k}" for k in range(500)])
-        figures.unknown_500_requests = proxy.count() - mark
+        # The proxy counts the follower's own reads (about one a second) and token
+        # renewals too: the median of 5 tries is the lookup's.
+        for _ in range(5):
+            time.sleep(2)  # past the window in which a lookup may share an earlier read
+            mark = proxy.count()
+            lookup([f"unknown-{secrets.token_hex(4)}-{k}" for k in range(500)])
+            figures.unknown_500_tries.append(proxy.count() - mark)
+        figures.unknown_500_requests = sorted(figures.unknown_500_tries)[2]
 
         mark, rest = proxy.count(), 30.0
         time.sleep(rest)
@@ -264,6 +269,8 @@ def report(results: list[Figures], users: int) -> None:
         if len(figures.round_p99_ms) > 1:
             print(f"  {figures.name}: p99 of each round of {LOOKUPS:,} calls: "
                   + ", ".join(f"{p99:.1f}" for p99 in figures.round_p99_ms) + " ms")
+        print(f"  {figures.name}: Keycloak requests for each of 5 lookups of 500 unknown "
+              "names: " + ", ".join(map(str, figures.unknown_500_tries)))
         for note in figures.notes:
             print(f"  {figures.name}: {note}")
 
