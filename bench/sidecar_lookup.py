@@ -104,7 +104,8 @@ def sidecar(proxy: ProxyProcess, keycloak: KeycloakTarget, realm: str, scratch: 
         env["IDPACK_SIDECAR_INDEX_USERS"] = "false"
     elif index != "legacy":
         env["IDPACK_SIDECAR_INDEX"] = index
-    log = (scratch / f"sidecar-{port}.log").open("wb")
+    log_file = scratch / f"sidecar-{port}.log"
+    log = log_file.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"], cwd=source,
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -117,9 +118,16 @@ def sidecar(proxy: ProxyProcess, keycloak: KeycloakTarget, realm: str, scratch: 
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit((scratch / f"sidecar-{port}.log").read_text())
+                raise SystemExit(log_file.read_text())
             time.sleep(0.2)
         yield process, url
+    except Exception:
+        # The scratch directory goes with the run: what the sidecar said goes with the error.
+        lines = log_file.read_text(errors="replace").splitlines()
+        print("The sidecar's log, last lines (access lines left out):", *[
+            line for line in lines if '" 200 ' not in line][-40:], sep="\n  ",
+            file=sys.stderr)
+        raise
     finally:
         process.terminate()
         process.wait(60)
