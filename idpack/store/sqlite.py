@@ -29,6 +29,28 @@ CREATE INDEX IF NOT EXISTS hits_by_expiry ON hits (expires);
 SWEEP_EVERY = 256  # writes of one process between sweeps
 
 
+def connect_wal(path: Path, *, timeout: float, check_same_thread: bool = True,
+                ) -> sqlite3.Connection:
+    """A connection to the SQLite file at `path` in WAL mode, waiting up to `timeout` for
+    locks. Switching a new file to WAL takes a lock SQLite does not wait for (no busy
+    handler): processes opening one new file at once, such as a replica's workers at
+    their first start, try again until `timeout` rather than fail."""
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                         check_same_thread=check_same_thread)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                db.close()
+                raise
+            time.sleep(0.01)
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -45,9 +67,7 @@ class SqliteStore:
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db = connect_wal(self.path, timeout=10)
             self._local.db = db
         return db
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from extensions.sidecar.index.table import Entry, IndexState
 from extensions.sidecar.roles import Role
+from idpack.store.sqlite import connect_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -50,10 +51,7 @@ class SqliteIndexTable:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db = connect_wal(self.path, timeout=30, check_same_thread=False)
             self._local.db = db
         return db
 
