@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, jsonify
 
 from extensions.sidecar.context import directory
 from extensions.sidecar.errors import RpcError
@@ -37,7 +36,7 @@ def lookup_users() -> Response:
         raise RpcError(400, f"At most {MAX_LOOKUP} users can be looked up at once",
                        "BAD_REQUEST")
     found = directory().lookup_entries(body.users)
-    return Response(json.dumps(lookup_results(body.users, found)), mimetype="application/json")
+    return jsonify(lookup_results(body.users, found))
 
 
 def lookup_results(names: list[str], found: Mapping[str, Entry | None]) -> dict[str, Any]:

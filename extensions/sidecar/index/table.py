@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from extensions.sidecar.roles import Role
+from extensions.sidecar.roles import BY_VALUE, Role
 
 
 def uid_of(user: dict[str, Any]) -> int | None:
@@ -35,7 +35,7 @@ class Entry:
     @classmethod
     def from_json(cls, username: str, value: dict[str, Any]) -> Entry:
         uid = value.get("u")
-        return cls(username, str(value["i"]), Role(value["r"]), int(uid) if uid is not None
+        return cls(username, str(value["i"]), BY_VALUE[value["r"]], int(uid) if uid is not None
                    else None, int(value.get("t") or 0))
 
     def stamped(self, now_ms: int) -> Entry:
