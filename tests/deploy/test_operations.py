@@ -33,6 +33,19 @@ def test_status_shows_every_service_healthy_and_the_realm_in_sync(
     assert status["realm"] == "in sync with realm-config"
 
 
+def test_the_keycloak_nodes_started_one_at_a_time_on_the_new_database(
+        deployment: Deployment) -> None:
+    """Keycloak 26.3+ lets two nodes that start at once on an empty database both create
+    the schema (CI saw keycloak-2 exit: "relation databasechangelog already exists");
+    the image's start-in-turn makes the second wait for the first to be ready."""
+    logs = {node: deployment.logs(node) for node in ("keycloak-1", "keycloak-2")}
+    for node, log in logs.items():
+        assert "start-in-turn: this node's turn to start" in log, (node, log[-2000:])
+        assert "already exists" not in log, (node, log[-3000:])
+    assert any("start-in-turn: waiting while another Keycloak node starts" in log
+               for log in logs.values()), {node: log[:2000] for node, log in logs.items()}
+
+
 def test_a_frozen_sidecar_is_reported_unhealthy(deployment: Deployment) -> None:
     deployment.podman("pause", deployment.container("sidecar-2"))
     try:
