@@ -81,10 +81,15 @@ def start_node(postgres: Postgres, tmp_path: Path) -> Iterator[StartNode]:
     script = tmp_path / "node.py"
     script.write_text(NODE)
 
-    def start(name: str, *, delay: float, outcome: str = "ready", turn: int = 60) -> Node:
+    def start(name: str, *, delay: float, outcome: str = "ready", turn: int = 60,
+              database: str = "parts") -> Node:
         notes, log = tmp_path / f"{name}.notes", tmp_path / f"{name}.log"
-        env = {**os.environ, "KC_DB_URL_HOST": "127.0.0.1", "KC_DB_URL_PORT": str(postgres.port),
-               "KC_DB_URL_DATABASE": postgres.database, "KC_DB_USERNAME": postgres.user,
+        # The database as the compose file gives it (parts), or as one JDBC URL.
+        where = ({"KC_DB_URL_HOST": "127.0.0.1", "KC_DB_URL_PORT": str(postgres.port),
+                  "KC_DB_URL_DATABASE": postgres.database} if database == "parts" else
+                 {"KC_DB_URL": f"jdbc:postgresql://127.0.0.1:{postgres.port}/"
+                               f"{postgres.database}?currentSchema=public"})
+        env = {**os.environ, **where, "KC_DB_USERNAME": postgres.user,
                "KC_DB_PASSWORD": postgres.password, "KC_HTTP_MANAGEMENT_PORT": str(free_port()),
                "START_TURN_SECONDS": str(turn)}
         with log.open("wb") as err:
@@ -104,8 +109,10 @@ def first_and_second(a: Node, b: Node) -> tuple[Node, Node]:
     return (a, b) if a.times()["started"] <= b.times()["started"] else (b, a)
 
 
-def test_two_nodes_started_at_once_start_one_after_the_other(start_node: StartNode) -> None:
-    a, b = start_node("a", delay=2), start_node("b", delay=2)
+@pytest.mark.parametrize("database", ["parts", "url"])
+def test_two_nodes_started_at_once_start_one_after_the_other(start_node: StartNode,
+                                                             database: str) -> None:
+    a, b = start_node("a", delay=2), start_node("b", delay=2, database=database)
     eventually(lambda: [a.times(), b.times()], lambda ts: all("ready" in t for t in ts),
                within=30)
     first, second = first_and_second(a, b)
