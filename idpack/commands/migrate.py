@@ -9,10 +9,8 @@ from pathlib import Path
 
 import click
 
-from idpack.commands.users import IMPORT_TIMEOUT, default_realm, progress_line, summary
+from idpack.commands.users import import_target, progress_line, realm_option, summary
 from idpack.errors import IdpackError
-from idpack.keycloak.admin import KeycloakAdminClient
-from idpack.keycloak.settings import keycloak_to_talk_to
 from idpack.keycloak.user_import import (
     Checkpoint,
     Json,
@@ -32,8 +30,7 @@ def migrate() -> None:
 
 @migrate.command("ucloud")
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--realm", metavar="NAME",
-              help="The realm (default: the running local stack's, else mikrocloud).")
+@realm_option
 @click.option("--dry-run", is_flag=True, help="Print what would be imported; change nothing.")
 def ucloud(export: Path, realm: str | None, dry_run: bool) -> None:
     """Import UCloud's principals from EXPORT (JSON lines, docs/ucloud-export.md): usernames
@@ -62,11 +59,7 @@ def ucloud(export: Path, realm: str | None, dry_run: bool) -> None:
               f"{len(refused):,} cannot be imported.")
         _list_refused(refused)
         raise SystemExit(1 if refused else 0)
-    realm = realm or default_realm()
-    api = KeycloakAdminClient.connect(keycloak_to_talk_to(), timeout=IMPORT_TIMEOUT).realm(realm)
-    if not api.exists():
-        raise IdpackError(f"Keycloak has no realm {realm!r}: apply realm-config first "
-                          "(idpack realm apply)")
+    realm, api = import_target(realm)
     say(f"Migrating {len(users):,} UCloud principals from {export} into realm {realm}")
     lines = {user["username"]: number for number, user, _ in users}
     report = UserImporter(api).run(

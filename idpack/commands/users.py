@@ -11,6 +11,7 @@ import click
 
 from idpack.errors import IdpackError
 from idpack.keycloak.admin import KeycloakAdminClient
+from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.settings import DEFAULT_REALM, existing_keycloak, keycloak_to_talk_to
 from idpack.keycloak.user_import import (
     DEFAULT_BATCH,
@@ -33,10 +34,14 @@ def users() -> None:
     """Users in bulk (a few users a realm needs at creation belong in realm-config)."""
 
 
+realm_option = click.option(
+    "--realm", metavar="NAME",
+    help="The realm (default: the running local stack's, else mikrocloud).")
+
+
 @users.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--realm", metavar="NAME",
-              help="The realm (default: the running local stack's, else mikrocloud).")
+@realm_option
 @click.option("--batch-size", type=click.IntRange(1, 1000), default=DEFAULT_BATCH,
               show_default=True, help="Users a partial import request carries.")
 @click.option("--parallel", type=click.IntRange(1, 32), default=DEFAULT_PARALLEL,
@@ -59,12 +64,8 @@ def import_users(file: Path, realm: str | None, batch_size: int, parallel: int,
       idpack users import users.jsonl --realm mikrocloud
       idpack users import users.jsonl --batch-size 50 --parallel 4
     """
-    realm = realm or default_realm()
     total = sum(1 for _ in _users(file))
-    api = KeycloakAdminClient.connect(keycloak_to_talk_to(), timeout=IMPORT_TIMEOUT).realm(realm)
-    if not api.exists():
-        raise IdpackError(f"Keycloak has no realm {realm!r}: create it first "
-                          "(idpack realm apply)")
+    realm, api = import_target(realm)
     saved = Checkpoint(checkpoint or file.with_name(file.name + ".checkpoint"),
                       source_identity(file))
     say(f"Importing {total:,} users from {file} into realm {realm} "
@@ -76,6 +77,17 @@ def import_users(file: Path, realm: str | None, batch_size: int, parallel: int,
         print(f"  refused {refused.username}: {refused.reason}")
     if report.refused:
         raise SystemExit(1)
+
+
+def import_target(realm: str | None) -> tuple[str, RealmAdmin]:
+    """The realm users go into (--realm, or the default), with its Admin API; a realm
+    Keycloak does not have is refused before anything is read or written."""
+    name = realm or default_realm()
+    api = KeycloakAdminClient.connect(keycloak_to_talk_to(), timeout=IMPORT_TIMEOUT).realm(name)
+    if not api.exists():
+        raise IdpackError(f"Keycloak has no realm {name!r}: apply realm-config first "
+                          "(idpack realm apply)")
+    return name, api
 
 
 def default_realm() -> str:

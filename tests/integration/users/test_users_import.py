@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.target import KeycloakTarget
 from idpack.keycloak.user_import import Checkpoint, source_identity
@@ -103,3 +105,14 @@ def test_a_file_that_is_not_json_lines_is_named_with_its_line(
     broken = idpack(keycloak, "users", "import", str(source), "--realm", realm)
     assert broken.returncode == 1
     assert f"{source}:2: not JSON" in broken.stderr
+
+
+@pytest.mark.parametrize("command", [("users", "import"), ("migrate", "ucloud")])
+def test_a_realm_keycloak_does_not_have_is_refused_before_anything_is_written(
+        keycloak: KeycloakTarget, tmp_path: Path, command: tuple[str, str]) -> None:
+    source = write_users(tmp_path / "users.jsonl", 0)
+    refused = idpack(keycloak, *command, str(source), "--realm", "no-such-realm")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "Keycloak has no realm 'no-such-realm': apply realm-config first " \
+           "(idpack realm apply)" in refused.stderr
+    assert list(tmp_path.iterdir()) == [source]  # no checkpoint either
