@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 import sys
 import textwrap
 import threading
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from idpack.processes import free_port
+from idpack.processes import ChildService, free_port, http_ready
 from tests.support.realm import REPO
 
 pytestmark = pytest.mark.peers
@@ -34,25 +33,13 @@ SLOW_CLIENTS = 64
 
 @contextmanager
 def serving(command: str, env: dict[str, str], health: str, log: Path) -> Iterator[None]:
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "idpack", command], cwd=REPO,
-                                   env={**os.environ, **env}, stdout=out,
-                                   stderr=subprocess.STDOUT)
+    service = ChildService(command, [sys.executable, "-m", "idpack", command],
+                           {**os.environ, **env}, log, http_ready(health), cwd=REPO)
+    service.start(timeout=30)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(health, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
         yield
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        service.stop(timeout=30)
 
 
 @contextmanager
@@ -139,23 +126,14 @@ def small_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[int
     port = free_port()
     script = tmp_path / "server.py"
     script.write_text(SERVER)
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, str(script), str(port), str(request.param)],
-                               cwd=REPO,
-                               stdout=log, stderr=subprocess.STDOUT)
+    server = ChildService("server", [sys.executable, str(script), str(port), str(request.param)],
+                          os.environ, tmp_path / "server.log",
+                          http_ready(f"http://127.0.0.1:{port}/"), cwd=REPO)
+    server.start(timeout=30)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert requests.get(f"http://127.0.0.1:{port}/", timeout=2).text == "ok"
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.1)
         yield port
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop(timeout=30)
 
 
 def test_a_head_not_complete_within_the_deadline_is_closed(small_server: int) -> None:

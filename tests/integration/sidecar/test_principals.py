@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from extensions.sidecar.context import DIRECTORY
 from extensions.sidecar.directory import Directory
 from idpack.keycloak.oidc import issuer
 from idpack.keycloak.user_import import UserImporter
-from idpack.processes import free_port
+from idpack.processes import ChildService, free_port, http_ready
 from tests.support.eventually import eventually
 from tests.support.realm import REPO, SECRETS
 from tests.support.sidecar import SidecarRealm, bearer
@@ -122,36 +120,28 @@ def test_retrieve_principal_answers_ucloud_shapes(
 def two_sidecars(sidecar_realm: SidecarRealm, tmp_path: Path) -> Iterator[list[str]]:
     """Two `idpack sidecar` processes, one worker each, on one store (as two replicas on
     one Redis are)."""
-    processes, urls = [], []
-    for n in range(2):
-        port = free_port()
-        env = {**os.environ, **SECRETS, "KEYCLOAK_URL": sidecar_realm.keycloak.url,
-               "IDPACK_REALM": sidecar_realm.name, "IDPACK_SIDECAR_PORT": str(port),
-               "IDPACK_SIDECAR_WORKERS": "1", "IDPACK_HOME": str(tmp_path / f"home{n}"),
-               "IDPACK_STORE": str(tmp_path / "shared-store.sqlite"),
-               "IDPACK_SIDECAR_INDEX_USERS": "false",
-               "IDPACK_SIDECAR_ISSUER": issuer(sidecar_realm.keycloak.url, sidecar_realm.name)}
-        with (tmp_path / f"sidecar{n}.log").open("wb") as log:
-            processes.append(subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"],
-                                              cwd=REPO, env=env, stdout=log,
-                                              stderr=subprocess.STDOUT))
-        urls.append(f"http://127.0.0.1:{port}")
+    sidecars, urls = [], []
     try:
-        for n, url in enumerate(urls):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, (tmp_path / f"sidecar{n}.log").read_text()
-                time.sleep(0.2)
+        for n in range(2):
+            port = free_port()
+            env = {**os.environ, **SECRETS, "KEYCLOAK_URL": sidecar_realm.keycloak.url,
+                   "IDPACK_REALM": sidecar_realm.name, "IDPACK_SIDECAR_PORT": str(port),
+                   "IDPACK_SIDECAR_WORKERS": "1", "IDPACK_HOME": str(tmp_path / f"home{n}"),
+                   "IDPACK_STORE": str(tmp_path / "shared-store.sqlite"),
+                   "IDPACK_SIDECAR_INDEX_USERS": "false",
+                   "IDPACK_SIDECAR_ISSUER": issuer(sidecar_realm.keycloak.url,
+                                                   sidecar_realm.name)}
+            url = f"http://127.0.0.1:{port}"
+            sidecars.append(ChildService(f"sidecar{n}", [sys.executable, "-m", "idpack",
+                                                         "sidecar"], env,
+                                         tmp_path / f"sidecar{n}.log",
+                                         http_ready(f"{url}/healthz"), cwd=REPO))
+            sidecars[-1].start(timeout=60)
+            urls.append(url)
         yield urls
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(30)
+        for sidecar in sidecars:
+            sidecar.stop(timeout=30)
 
 
 def test_an_iterator_opened_on_one_sidecar_goes_on_on_the_other(

@@ -4,7 +4,6 @@ away and coming back."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from extensions.sidecar.app import create_app
 from extensions.sidecar.openapi import openapi_path
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.harness import start_ephemeral_keycloak
-from idpack.processes import free_port
+from idpack.processes import ChildService, free_port, http_ready
 from tests.support.realm import REPO, SECRETS, apply, load
 from tests.support.sidecar import OVERLAY, TEST_CLIENT_SECRET, SidecarRealm, bearer
 
@@ -56,27 +55,17 @@ def test_idpack_sidecar_serves_with_gunicorn(sidecar_realm: SidecarRealm,
            "IDPACK_SIDECAR_CLIENT_SECRET": SECRETS["IDPACK_SIDECAR_CLIENT_SECRET"],
            "IDPACK_PASSWORD_CHECK_CLIENT_SECRET": SECRETS["IDPACK_PASSWORD_CHECK_CLIENT_SECRET"],
            "IDPACK_HOME": str(tmp_path)}
-    log = (tmp_path / "sidecar.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"], cwd=REPO, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    sidecar = ChildService("sidecar", [sys.executable, "-m", "idpack", "sidecar"], env,
+                           tmp_path / "sidecar.log", http_ready(f"{base}/readyz"), cwd=REPO)
+    sidecar.start(timeout=30)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "sidecar.log").read_text()
-            time.sleep(0.2)
         token = sidecar_realm.service_token()
         answer = requests.post(f"{base}/auth/users/lookup", json={"users": ["nobody"]},
                                headers=bearer(token), timeout=10)
         assert answer.json() == {"results": {"nobody": None}}
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        sidecar.stop(timeout=30)
     assert "Booting worker" in (tmp_path / "sidecar.log").read_text()
 
 
