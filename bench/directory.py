@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,7 +53,7 @@ from idpack.keycloak.oidc import password_grant
 from idpack.keycloak.realm_admin import RealmAdmin
 from idpack.keycloak.target import KeycloakTarget
 from idpack.keycloak.user_import import Checkpoint, UserImporter
-from idpack.processes import free_port
+from idpack.processes import ChildService, free_port, http_ready
 from idpack.progress import ProgressLine
 from tests.support.keycloak import keycloak_for_tests
 from tests.support.realm import SECRETS as TEST_SECRETS
@@ -183,24 +182,18 @@ def prepare_sign_ins(api: RealmAdmin, run: str) -> list[str]:
 
 
 def start_sidecar(keycloak: KeycloakTarget, realm: str, scratch: Path) -> tuple[
-        subprocess.Popen[bytes], str]:
+        ChildService, str]:
     port = free_port()
     env = {**os.environ, **SECRETS, "KEYCLOAK_URL": keycloak.url, "IDPACK_REALM": realm,
            "IDPACK_SIDECAR_PORT": str(port), "IDPACK_HOME": str(scratch / realm),
            "IDPACK_SIDECAR_INDEX_USERS": "false"}
     (scratch / realm).mkdir(exist_ok=True)
-    log = (scratch / f"sidecar-{realm}.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"], cwd=REPO, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit((scratch / f"sidecar-{realm}.log").read_text())
+    service = ChildService("sidecar", [sys.executable, "-m", "idpack", "sidecar"], env,
+                           scratch / f"sidecar-{realm}.log", http_ready(f"{url}/healthz"),
+                           cwd=REPO)
+    service.start(timeout=60)
+    return service, url
 
 
 def measure_round(keycloak: KeycloakTarget, realm: str, api: RealmAdmin, sidecar: str,
@@ -282,8 +275,8 @@ def main() -> None:
                 api.update({"smtpServer": {"host": "127.0.0.1", "port": str(smtp_port),
                                            "from": "no-reply@mikrocloud.com"}})
                 sign_ins = prepare_sign_ins(api, run)
-                process, url = start_sidecar(keycloak, realm, scratch)
-                sidecars.append(process)
+                service, url = start_sidecar(keycloak, realm, scratch)
+                sidecars.append(service)
                 token = password_grant(keycloak.url, realm, "bench-users",
                                        SECRETS["BENCH_CLIENT_SECRET"], sign_ins[0],
                                        OLD_PASSWORD).json()["access_token"]
@@ -295,9 +288,8 @@ def main() -> None:
                                   smtp_port, results[realm], front)
                 print(f"  round {round_no + 1}/{args.rounds} done", flush=True)
         finally:
-            for process in sidecars:
-                process.terminate()
-                process.wait(30)
+            for service in sidecars:
+                service.stop(timeout=30)
         cores = os.cpu_count() or 1
         print(f"\nKeycloak with {args.users:,} users against {BASELINE_USERS:,} "
               f"(medians of {args.rounds} interleaved rounds; {cores} cores, shared)"

@@ -29,7 +29,6 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +47,7 @@ from bench.proxy_process import ProxyProcess, proxy_process
 from idpack.keycloak.admin import KeycloakAdminClient
 from idpack.keycloak.oidc import client_credentials_token, issuer
 from idpack.keycloak.target import KeycloakTarget
-from idpack.processes import free_port
+from idpack.processes import ChildService, free_port, http_ready
 from tests.support.keycloak import keycloak_for_tests
 from tests.support.redis_server import redis_server
 
@@ -94,7 +93,7 @@ def replica_rss_mib(pid: int) -> float:
 @contextmanager
 def sidecar(proxy: ProxyProcess, keycloak: KeycloakTarget, realm: str, scratch: Path,
             index: str | None, source: Path = REPO,
-            ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+            ) -> Iterator[tuple[ChildService, str]]:
     port = free_port()
     home = scratch / f"home-{port}"
     home.mkdir()
@@ -107,22 +106,12 @@ def sidecar(proxy: ProxyProcess, keycloak: KeycloakTarget, realm: str, scratch: 
     elif index != "legacy":
         env["IDPACK_SIDECAR_INDEX"] = index
     log_file = scratch / f"sidecar-{port}.log"
-    log = log_file.open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "idpack", "sidecar"], cwd=source,
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    service = ChildService("sidecar", [sys.executable, "-m", "idpack", "sidecar"], env,
+                           log_file, http_ready(f"{url}/healthz"), cwd=source)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(log_file.read_text())
-            time.sleep(0.2)
-        yield process, url
+        service.start(timeout=120)
+        yield service, url
     except Exception:
         # The scratch directory goes with the run: what the sidecar said goes with the error.
         lines = log_file.read_text(errors="replace").splitlines()
@@ -131,8 +120,7 @@ def sidecar(proxy: ProxyProcess, keycloak: KeycloakTarget, realm: str, scratch: 
             file=sys.stderr)
         raise
     finally:
-        process.terminate()
-        process.wait(60)
+        service.stop(timeout=60)
 
 
 def measure(name: str, proxy: ProxyProcess, keycloak: KeycloakTarget, admin: KeycloakAdminClient,
@@ -152,7 +140,7 @@ def measure(name: str, proxy: ProxyProcess, keycloak: KeycloakTarget, admin: Key
     names = [f"user{rng.randrange(users):07d}" for _ in range(20_000)]
     redis_before = redis_client.info("memory")["used_memory"] if redis_client else 0
     started = time.monotonic()
-    with sidecar(proxy, keycloak, realm, scratch, index, source) as (process, url):
+    with sidecar(proxy, keycloak, realm, scratch, index, source) as (service, url):
         session = requests.Session()
 
         def lookup(batch: list[str]) -> dict[str, object]:
@@ -188,7 +176,7 @@ def measure(name: str, proxy: ProxyProcess, keycloak: KeycloakTarget, admin: Key
             time.sleep(2)
         fresh_token()
         figures.ready_seconds = None if figures.notes else waited
-        figures.rss_mib = replica_rss_mib(process.pid)
+        figures.rss_mib = replica_rss_mib(service.pid)
         if redis_client is not None:
             figures.redis_mib = (redis_client.info("memory")["used_memory"]
                                  - redis_before) / 2**20

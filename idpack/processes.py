@@ -151,6 +151,13 @@ class ChildService:
     def exit_code(self) -> int | None:
         return self._process.poll() if self._process else None
 
+    @property
+    def pid(self) -> int:
+        """The started process's id (for a benchmark that reads its memory)."""
+        if self._process is None:
+            raise IdpackError(f"{self.name} was not started")
+        return self._process.pid
+
     def stop(self, timeout: float = 20.0) -> None:
         stop_process_group(self._process, timeout)
 
