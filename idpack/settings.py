@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from idpack.errors import IdpackError
+from idpack.store import REDIS_SCHEMES
 
 DEFAULT_HOME = Path(".idpack")
 MASK = "********"
@@ -69,6 +70,18 @@ def _comma_list(value: Any) -> Any:
 # A list given as "a,b,c" in the environment.
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 CommaSet = Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)]
+
+
+def _store_location(value: str) -> str:
+    if "://" in value and not value.startswith(REDIS_SCHEMES):
+        raise ValueError("not a redis://, rediss:// or unix:// URL, nor an SQLite file path "
+                         "(a path has no scheme)")
+    return value
+
+
+# Where a store lives (idpack.store.open_store): a Redis URL or an SQLite file path. A URL
+# of another kind is refused, rather than opened as an SQLite file named after it.
+StoreLocation = Annotated[str, AfterValidator(_store_location)]
 
 
 def setting(default: Any, variable: str, description: str, *, secret: bool = False,

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_settings import NoDecode
 
-from idpack.settings import DEFAULT_HOME, LOOPBACK_HOSTS, CommaSet, IdpackSettings, setting
+from idpack.settings import (
+    DEFAULT_HOME,
+    LOOPBACK_HOSTS,
+    CommaSet,
+    IdpackSettings,
+    StoreLocation,
+    setting,
+)
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -53,7 +60,7 @@ class RelaySettings(IdpackSettings):
                                    "Short links are <this>/s/<code>")
     short_link_hosts: CommaSet = setting(LOOPBACK_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
                                          "Hosts whose action links are shortened")
-    store: str = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
+    store: StoreLocation = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
                          "IDPACK_HOME/store.sqlite); shared with the sidecar",
                          derived=lambda s: str(s["home"] / "store.sqlite"))
     spool_dir: Path = setting(..., "IDPACK_SPOOL_DIR", "The durable queue (default "

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import model_validator
 
 from idpack.errors import IdpackError
-from idpack.settings import RealmServiceSettings, setting
+from idpack.settings import RealmServiceSettings, StoreLocation, setting
 
 # The GeoLite2 City database the PyPI package maxminddb-geolite2 ships (built 2018-07-03).
 PACKAGED_DATABASE = ("_maxminddb_geolite2", "GeoLite2-City.mmdb")
@@ -34,7 +34,7 @@ class GeoSettings(RealmServiceSettings):
     database: Path = setting(..., "GEOIP_DB", "A MaxMind GeoIP2/GeoLite2 City database "
                              "(default: the 2018 GeoLite2 City of maxminddb-geolite2)",
                              derived=lambda _: packaged_database())
-    store: str = setting(..., "IDPACK_STORE", "Where the cursor and claims live: an "
+    store: StoreLocation = setting(..., "IDPACK_STORE", "Where the cursor and claims live: an "
                          "SQLite file or a redis:// URL (default IDPACK_HOME/store.sqlite)",
                          derived=lambda s: str(s["home"] / "store.sqlite"))
     poll_seconds: float = setting(0.5, "IDPACK_GEO_POLL_SECONDS",

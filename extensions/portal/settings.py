@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import field_validator
 
 from idpack.keycloak.oidc import issuer
-from idpack.settings import RealmServiceSettings, setting
+from idpack.settings import RealmServiceSettings, StoreLocation, setting
 
 
 def _bound(data: dict[str, Any]) -> tuple[str, int]:
@@ -32,7 +32,7 @@ class PortalSettings(RealmServiceSettings):
     secret_key: str = setting(..., "IDPACK_PORTAL_SECRET_KEY", "Signs the session cookie "
                               "(generated at start when unset)", secret=True,
                               derived=lambda _: secrets.token_urlsafe(32))
-    store: str = setting(..., "IDPACK_STORE", "Where signed-in sessions live: an SQLite "
+    store: StoreLocation = setting(..., "IDPACK_STORE", "Where signed-in sessions live: an SQLite "
                          "file or a redis:// URL (default IDPACK_HOME/store.sqlite)",
                          derived=lambda s: str(s["home"] / "store.sqlite"))
     client_id: str = setting("portal", "IDPACK_PORTAL_CLIENT_ID",

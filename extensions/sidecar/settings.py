@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from idpack.keycloak.oidc import issuer
-from idpack.settings import LOOPBACK_HOSTS, CommaSet, RealmServiceSettings, setting
+from idpack.settings import LOOPBACK_HOSTS, CommaSet, RealmServiceSettings, StoreLocation, setting
 
 
 class SidecarSettings(RealmServiceSettings):
@@ -30,10 +30,10 @@ class SidecarSettings(RealmServiceSettings):
                                          "Hosts a short link may lead to, comma-separated")
     public_url: str = setting("", "IDPACK_SIDECAR_PUBLIC_URL", "The sidecar's "
                                      "URL in mailed links (default http://127.0.0.1:PORT)")
-    store: str = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
+    store: StoreLocation = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
                          "IDPACK_HOME/store.sqlite); shared with the relay",
                          derived=lambda s: str(s["home"] / "store.sqlite"))
-    user_index: str = setting(..., "IDPACK_SIDECAR_INDEX", "Where the user index lives: "
+    user_index: StoreLocation = setting(..., "IDPACK_SIDECAR_INDEX", "Where the user index lives: "
                               "a redis:// URL (one for all replicas) or an SQLite file (one "
                               "a replica); default: the store's Redis, else "
                               "IDPACK_HOME/user-index-REALM.sqlite",
