@@ -32,7 +32,7 @@ from pydantic_settings import (
 )
 
 from idpack.errors import IdpackError
-from idpack.store import REDIS_SCHEMES
+from idpack.store import check_location
 
 DEFAULT_HOME = Path(".idpack")
 MASK = "********"
@@ -72,16 +72,8 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 CommaSet = Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)]
 
 
-def _store_location(value: str) -> str:
-    if "://" in value and not value.startswith(REDIS_SCHEMES):
-        raise ValueError("not a redis://, rediss:// or unix:// URL, nor an SQLite file path "
-                         "(a path has no scheme)")
-    return value
-
-
-# Where a store lives (idpack.store.open_store): a Redis URL or an SQLite file path. A URL
-# of another kind is refused, rather than opened as an SQLite file named after it.
-StoreLocation = Annotated[str, AfterValidator(_store_location)]
+# Where a store lives (idpack.store.open_store): a Redis URL or an SQLite file path.
+StoreLocation = Annotated[str, AfterValidator(check_location)]
 
 
 def setting(default: Any, variable: str, description: str, *, secret: bool = False,

@@ -60,9 +60,10 @@ class RelaySettings(IdpackSettings):
                                    "Short links are <this>/s/<code>")
     short_link_hosts: CommaSet = setting(LOOPBACK_HOSTS, "IDPACK_SHORT_LINK_HOSTS",
                                          "Hosts whose action links are shortened")
-    store: StoreLocation = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
-                         "IDPACK_HOME/store.sqlite); shared with the sidecar",
-                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    store: StoreLocation = setting(
+        ..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
+        "IDPACK_HOME/store.sqlite); shared with the sidecar",
+        derived=lambda s: str(s["home"] / "store.sqlite"))
     spool_dir: Path = setting(..., "IDPACK_SPOOL_DIR", "The durable queue (default "
                               "IDPACK_HOME/spool)", derived=lambda s: s["home"] / "spool")
     upstream: str = setting(..., "IDPACK_RELAY_UPSTREAM", "smtp://host:port, or "

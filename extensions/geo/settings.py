@@ -34,9 +34,10 @@ class GeoSettings(RealmServiceSettings):
     database: Path = setting(..., "GEOIP_DB", "A MaxMind GeoIP2/GeoLite2 City database "
                              "(default: the 2018 GeoLite2 City of maxminddb-geolite2)",
                              derived=lambda _: packaged_database())
-    store: StoreLocation = setting(..., "IDPACK_STORE", "Where the cursor and claims live: an "
-                         "SQLite file or a redis:// URL (default IDPACK_HOME/store.sqlite)",
-                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    store: StoreLocation = setting(
+        ..., "IDPACK_STORE", "Where the cursor and claims live: an SQLite file or a "
+        "redis:// URL (default IDPACK_HOME/store.sqlite)",
+        derived=lambda s: str(s["home"] / "store.sqlite"))
     poll_seconds: float = setting(0.5, "IDPACK_GEO_POLL_SECONDS",
                                   "Seconds between two reads of the events")
 

@@ -32,9 +32,10 @@ class PortalSettings(RealmServiceSettings):
     secret_key: str = setting(..., "IDPACK_PORTAL_SECRET_KEY", "Signs the session cookie "
                               "(generated at start when unset)", secret=True,
                               derived=lambda _: secrets.token_urlsafe(32))
-    store: StoreLocation = setting(..., "IDPACK_STORE", "Where signed-in sessions live: an SQLite "
-                         "file or a redis:// URL (default IDPACK_HOME/store.sqlite)",
-                         derived=lambda s: str(s["home"] / "store.sqlite"))
+    store: StoreLocation = setting(
+        ..., "IDPACK_STORE", "Where signed-in sessions live: an SQLite file or a redis:// "
+        "URL (default IDPACK_HOME/store.sqlite)",
+        derived=lambda s: str(s["home"] / "store.sqlite"))
     client_id: str = setting("portal", "IDPACK_PORTAL_CLIENT_ID",
                              "The portal's public client")
     host: str = setting(..., "IDPACK_PORTAL_HOST", "The address to listen on (default: "

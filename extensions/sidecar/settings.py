@@ -7,6 +7,7 @@ from pydantic import model_validator
 
 from idpack.keycloak.oidc import issuer
 from idpack.settings import LOOPBACK_HOSTS, CommaSet, RealmServiceSettings, StoreLocation, setting
+from idpack.store import REDIS_SCHEMES
 
 
 class SidecarSettings(RealmServiceSettings):
@@ -30,16 +31,16 @@ class SidecarSettings(RealmServiceSettings):
                                          "Hosts a short link may lead to, comma-separated")
     public_url: str = setting("", "IDPACK_SIDECAR_PUBLIC_URL", "The sidecar's "
                                      "URL in mailed links (default http://127.0.0.1:PORT)")
-    store: StoreLocation = setting(..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
-                         "IDPACK_HOME/store.sqlite); shared with the relay",
-                         derived=lambda s: str(s["home"] / "store.sqlite"))
-    user_index: StoreLocation = setting(..., "IDPACK_SIDECAR_INDEX", "Where the user index lives: "
-                              "a redis:// URL (one for all replicas) or an SQLite file (one "
-                              "a replica); default: the store's Redis, else "
-                              "IDPACK_HOME/user-index-REALM.sqlite",
-                              derived=lambda s: s["store"] if s["store"].startswith(
-                                  ("redis://", "rediss://", "unix://"))
-                              else str(s["home"] / f"user-index-{s['realm']}.sqlite"))
+    store: StoreLocation = setting(
+        ..., "IDPACK_STORE", "An SQLite file or a redis:// URL (default "
+        "IDPACK_HOME/store.sqlite); shared with the relay",
+        derived=lambda s: str(s["home"] / "store.sqlite"))
+    user_index: StoreLocation = setting(
+        ..., "IDPACK_SIDECAR_INDEX", "Where the user index lives: a redis:// URL (one for "
+        "all replicas) or an SQLite file (one a replica); default: the store's Redis, else "
+        "IDPACK_HOME/user-index-REALM.sqlite",
+        derived=lambda s: s["store"] if s["store"].startswith(REDIS_SCHEMES)
+        else str(s["home"] / f"user-index-{s['realm']}.sqlite"))
     smtp_host: str = setting("127.0.0.1", "IDPACK_SMTP_HOST", "The relay the sidecar mails "
                              "through")
     smtp_port: int = setting(2525, "IDPACK_SMTP_PORT", "The relay's port")

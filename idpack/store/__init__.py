@@ -14,9 +14,19 @@ from idpack.store.base import Store, StoreUnavailable, Verdict
 from idpack.store.fallback import FallbackStore
 
 __all__ = ["REDIS_SCHEMES", "FallbackStore", "Store", "StoreUnavailable", "Verdict",
-           "open_store"]
+           "check_location", "open_store"]
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_location(location: str) -> str:
+    """`location` if it names a store: a Redis URL, or an SQLite file path. A URL of
+    another kind (postgres://, a mistyped scheme) is a ValueError, rather than the name
+    of an SQLite file to make."""
+    if "://" in location and not location.startswith(REDIS_SCHEMES):
+        raise ValueError("not a redis://, rediss:// or unix:// URL, nor an SQLite file path "
+                         "(a path has no scheme)")
+    return location
 
 
 def open_store(location: str, journal: Path | None = None) -> FallbackStore:

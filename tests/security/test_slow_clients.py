@@ -190,7 +190,6 @@ def test_a_kept_alive_connection_is_answered_however_its_next_request_comes(
     assert requests.get(f"http://127.0.0.1:{small_server}/", timeout=5).text == "ok"
 
 
-
 @pytest.mark.parametrize("small_server", [1], indirect=True)
 def test_a_busy_kept_alive_client_does_not_keep_the_thread_from_others(
         small_server: int) -> None:

@@ -7,11 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from extensions.sidecar.index.table import Entry, IndexState, IndexTable, uid_of
+from idpack.store import REDIS_SCHEMES
 
 __all__ = ["Entry", "IndexState", "IndexTable", "open_index_table", "uid_of"]
-
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-
 
 def open_index_table(location: str, realm: str) -> IndexTable:
     """The index of `realm` at `location`: a redis:// URL or an SQLite file path."""
